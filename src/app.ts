@@ -1,0 +1,110 @@
+/**
+ * Composition root: builds the platform (secrets, storage, keys, token issuers, HTTP server)
+ * and mounts each module on it. Used by `domus serve`, the tests and the benchmarks.
+ */
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { createDomainModule, type DomainModule } from './domains/module.js';
+import type { Config } from './platform/config.js';
+import { Sealer } from './platform/crypto/sealing.js';
+import { createHttpServer, type HttpServer } from './platform/http/server.js';
+import { KeyStore } from './platform/keys/key-store.js';
+import { loadSecrets, type Secrets } from './platform/keys/secrets.js';
+import { createLogger, type Logger } from './platform/logger.js';
+import { openStorage, type Storage } from './platform/storage/database.js';
+import { migrateToLatest, pendingMigrations } from './platform/storage/migrate.js';
+import { TrustedIssuers } from './platform/tokens/auth-tokens.js';
+import { readIssuersFile } from './platform/tokens/issuers-file.js';
+import { LocalIssuer } from './platform/tokens/local-issuer.js';
+
+export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
+export const SERVER_NAME = `Domus/${VERSION}`;
+const PURGE_INTERVAL_MS = 60_000;
+
+export interface Domus {
+  config: Config;
+  logger: Logger;
+  secrets: Secrets;
+  storage: Storage;
+  keyStore: KeyStore;
+  issuers: TrustedIssuers;
+  localIssuer: LocalIssuer;
+  domains: DomainModule;
+  http: HttpServer;
+  /** The public root URL (after `listen`, with the bound port when none was configured). */
+  publicRoot(): string;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export class PendingMigrationsError extends Error {
+  override name = 'PendingMigrationsError';
+}
+
+/** Opens storage and keys without the HTTP server: what the command line's offline commands need. */
+export async function openPlatform(config: Config, logger = createLogger(config.logLevel)) {
+  const secrets = loadSecrets(config);
+  const storage = openStorage(config.database, config.dbPoolSize);
+  try {
+    if (config.autoMigrate) {
+      const applied = await migrateToLatest(storage.db);
+      if (applied.length > 0) logger.info({ applied }, 'applied migrations');
+    } else {
+      const pending = await pendingMigrations(storage.db);
+      if (pending.length > 0) {
+        throw new PendingMigrationsError(`pending migrations: ${pending.join(', ')}; run "domus migrate"`);
+      }
+    }
+    const sealer = new Sealer(secrets.masterKey);
+    const keyStore = new KeyStore(storage, sealer);
+    await keyStore.verifyMasterKey();
+    return { secrets, storage, sealer, keyStore };
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}
+
+export async function createDomus(config: Config, logger = createLogger(config.logLevel)): Promise<Domus> {
+  const { secrets, storage, sealer, keyStore } = await openPlatform(config, logger);
+  let boundPort = config.port;
+  const publicRoot = () => config.publicUrl ?? `http://localhost:${boundPort}`;
+
+  const issuers = new TrustedIssuers();
+  for (const [issuer, keys] of readIssuersFile(config.authIssuersFile)) issuers.add(issuer, keys);
+  const localIssuer = await LocalIssuer.load(keyStore, config.localIssuerId);
+  if (!issuers.has(localIssuer.issuer)) issuers.add(localIssuer.issuer, [localIssuer.publicJwk]);
+
+  const domains = await createDomainModule({ config, storage, keyStore, sealer, authTokens: issuers, publicRoot });
+  const http = await createHttpServer({ logger, trustedProxies: config.trustedProxies, version: VERSION });
+  await domains.mount(http, secrets.adminToken, SERVER_NAME);
+  await http.ready();
+
+  const purge = setInterval(() => {
+    domains.purgeMessages().catch((error) => logger.warn({ err: error }, 'purging seen message ids failed'));
+  }, PURGE_INTERVAL_MS);
+  purge.unref();
+
+  return {
+    config,
+    logger,
+    secrets,
+    storage,
+    keyStore,
+    issuers,
+    localIssuer,
+    domains,
+    http,
+    publicRoot,
+    async listen() {
+      await http.listen({ host: config.host, port: config.port });
+      boundPort = (http.server.address() as AddressInfo).port;
+      return publicRoot();
+    },
+    async close() {
+      clearInterval(purge);
+      await http.close();
+      await storage.close();
+    },
+  };
+}

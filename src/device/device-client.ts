@@ -1,0 +1,254 @@
+/**
+ * The device side of the domain protocol (domain-protocol.md §9), playing the part of the Adobe
+ * Access runtime: individualize once, join a domain (the RI client's addToDeviceGroup /
+ * joinLicenseDomain), leave it in two phases (removeFromDeviceGroup / leaveLicenseDomain).
+ */
+import 'reflect-metadata';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  webcrypto,
+} from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import { compactDecrypt, type JWK } from 'jose';
+import { signEs256 } from '../platform/crypto/es256.js';
+import { DeviceStore, type DomainLicense, type DomainMembership, type StoredCredential } from './device-store.js';
+import { hardwareComponents } from './hardware.js';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+/** A refusal from the server, with the protocol's error code and name. */
+export class DomainServerError extends Error {
+  override name = 'DomainServerError';
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    readonly errorName: string,
+    message: string,
+  ) {
+    super(`${errorName} (${code}): ${message}`);
+  }
+}
+
+/** A credential the server sent that this device must not accept. */
+export class CredentialError extends Error {
+  override name = 'CredentialError';
+}
+
+export interface DeviceClientOptions {
+  /** Machine ID digests; defaults to this computer's hardware. */
+  components?: string[];
+  fetch?: typeof fetch;
+}
+
+export interface LeaveResult {
+  domain: string;
+  machineReleased: boolean;
+  licensesDeleted: number;
+}
+
+const KEY_VERSION_URN = 'urn:domus:key-version:';
+
+export class DeviceClient {
+  readonly store: DeviceStore;
+  readonly #fetch: typeof fetch;
+  readonly #components: string[] | undefined;
+
+  constructor(dir: string, options: DeviceClientOptions = {}) {
+    this.store = new DeviceStore(dir);
+    this.#fetch = options.fetch ?? fetch;
+    this.#components = options.components;
+  }
+
+  /**
+   * Individualizes against the server at `rootUrl`: a new machine key, a machine token, and the
+   * Domain CA certificate this device will check every domain credential against.
+   */
+  async individualize(rootUrl: string): Promise<{ guid: string }> {
+    const root = rootUrl.replace(/\/+$/, '');
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const publicJwk = pair.publicKey.export({ format: 'jwk' });
+    const components = this.#components ?? hardwareComponents();
+    const body = signEs256(
+      { typ: 'domus-indiv+jws', jwk: publicJwk },
+      { components, iat: now(), mid: messageId() },
+      pair.privateKey,
+    );
+    const answer = await this.#post<{ machineToken: string; guid: string }>(`${root}/flashaccess/indiv/v1`, body);
+    const ca = await this.#fetch(`${root}/flashaccess/domain-ca.pem`);
+    if (!ca.ok) throw new Error(`cannot fetch the Domain CA certificate: HTTP ${ca.status}`);
+    this.store.writeMachineKey(pair.privateKey.export({ format: 'jwk' }) as JWK);
+    this.store.writeDomainCa(await ca.text());
+    this.store.writeMachine({
+      guid: answer.guid,
+      machineToken: answer.machineToken,
+      components,
+      rootUrl: root,
+      individualizedAt: new Date().toISOString(),
+    });
+    return { guid: answer.guid };
+  }
+
+  /** Joins the domain of `domainServerUrl`; checks and stores every credential it receives. */
+  async join(domainServerUrl: string, authToken?: string): Promise<DomainMembership> {
+    const base = domainServerUrl.replace(/\/+$/, '');
+    const held = this.store.domain(base);
+    const { path, ver } = await this.#protocol(base, 'domain');
+    const answer = await this.#post<{
+      domain: { name: string; mode: 'anonymous' | 'identity'; serverUrl: string };
+      credentials: StoredCredential[];
+    }>(`${base}${path}`, this.#request({ ver, op: 'join', at: authToken, dn: held?.name }));
+
+    if (held && answer.domain.name !== held.name) throw new CredentialError('the server answered another domain');
+    if (answer.domain.serverUrl.replace(/\/+$/, '') !== base)
+      throw new CredentialError('the server answered another server URL');
+    await this.#checkCredentials(answer.domain.name, base, answer.credentials);
+    const membership: DomainMembership = {
+      name: answer.domain.name,
+      mode: answer.domain.mode,
+      serverUrl: base,
+      credentials: answer.credentials,
+      joinedAt: new Date().toISOString(),
+    };
+    this.store.putDomain(membership);
+    return membership;
+  }
+
+  /**
+   * Leaves in two phases: preview; on success delete the credentials and every license bound
+   * to the domain; then commit.
+   */
+  async leave(domainServerUrl: string, authToken?: string): Promise<LeaveResult> {
+    const base = domainServerUrl.replace(/\/+$/, '');
+    const { path, ver } = await this.#protocol(base, 'dereg');
+    await this.#post(`${base}${path}`, this.#request({ ver, op: 'leave', phase: 'preview', at: authToken }));
+    const domain = this.store.domain(base)?.name ?? '';
+    this.store.deleteDomain(base);
+    const licensesDeleted = this.store.deleteLicensesOf(base);
+    const commit = await this.#post<{ domain: { name: string }; machineReleased: boolean }>(
+      `${base}${path}`,
+      this.#request({ ver, op: 'leave', phase: 'commit', at: authToken }),
+    );
+    return { domain: commit.domain.name || domain, machineReleased: commit.machineReleased, licensesDeleted };
+  }
+
+  /** Stores a license bound to a domain this device belongs to. */
+  storeLicense(license: DomainLicense): void {
+    const membership = this.store.domain(license.domainServerUrl);
+    if (!membership || membership.name !== license.domainName)
+      throw new Error('this device is not a member of that domain');
+    this.store.putLicense(license);
+  }
+
+  /** The domain private key of one key version, decrypted with the machine key. */
+  async domainPrivateKey(domainServerUrl: string, keyVersion: number): Promise<KeyObject> {
+    const credential = this.store.domain(domainServerUrl)?.credentials.find((c) => c.keyVersion === keyVersion);
+    if (!credential) throw new Error(`no credential of key version ${keyVersion} for ${domainServerUrl}`);
+    return this.#decrypt(credential);
+  }
+
+  status() {
+    const machine = this.store.readMachine();
+    return {
+      individualized: machine !== undefined,
+      guid: machine?.guid,
+      rootUrl: machine?.rootUrl,
+      domains: Object.values(this.store.domains()).map((d) => ({
+        name: d.name,
+        mode: d.mode,
+        serverUrl: d.serverUrl,
+        keyVersions: d.credentials.map((c) => c.keyVersion),
+        notAfter: d.credentials.map((c) => c.notAfter).sort()[0],
+      })),
+      licenses: this.store.licenses().length,
+    };
+  }
+
+  async #protocol(base: string, segment: 'domain' | 'dereg'): Promise<{ path: string; ver: 3 | 5 }> {
+    const response = await this.#fetch(`${base}/flashaccess/getServerVersion/v3`);
+    const versions = response.ok
+      ? ((await response.json()) as { protocolVersions?: number[] }).protocolVersions
+      : undefined;
+    return versions?.includes(5)
+      ? { path: `/flashaccess/${segment}/v4`, ver: 5 }
+      : { path: `/flashaccess/${segment}/v3`, ver: 3 };
+  }
+
+  #request(fields: {
+    ver: 3 | 5;
+    op: 'join' | 'leave';
+    phase?: 'preview' | 'commit';
+    at?: string;
+    dn?: string;
+  }): string {
+    const machine = this.store.readMachine();
+    const key = this.store.readMachineKey();
+    if (!machine || !key) throw new Error('this device is not individualized yet');
+    const payload = { ...fields, mt: machine.machineToken, mid: messageId(), iat: now() };
+    return signEs256({ typ: 'domus-domain+jws' }, payload, createPrivateKey({ key, format: 'jwk' }));
+  }
+
+  async #post<T>(url: string, body: string): Promise<T> {
+    const response = await this.#fetch(url, { method: 'POST', headers: { 'content-type': 'application/jose' }, body });
+    const answer = (await response.json().catch(() => ({}))) as T & {
+      error?: { code: number; name: string; message: string };
+    };
+    if (!response.ok || answer.error) {
+      const error = answer.error ?? { code: 0, name: 'HTTP_ERROR', message: `HTTP ${response.status}` };
+      throw new DomainServerError(response.status, error.code, error.name, error.message);
+    }
+    return answer;
+  }
+
+  /** Each credential: certificate issued by the trusted Domain CA for this domain, server URL and key version; private key matching it. */
+  async #checkCredentials(domainName: string, serverUrl: string, credentials: StoredCredential[]): Promise<void> {
+    const caPem = this.store.readDomainCa();
+    if (!caPem) throw new CredentialError('no trusted Domain CA: individualize first');
+    const ca = new x509.X509Certificate(caPem);
+    if (credentials.length === 0) throw new CredentialError('the answer holds no credential');
+    for (const credential of credentials) {
+      const certificate = new x509.X509Certificate(Buffer.from(credential.certificate, 'base64'));
+      if (!(await certificate.verify({ publicKey: ca.publicKey, date: new Date() }))) {
+        throw new CredentialError(
+          `certificate of key version ${credential.keyVersion} is not valid under the Domain CA`,
+        );
+      }
+      if (certificate.issuer !== ca.subject) throw new CredentialError('certificate issuer is not the Domain CA');
+      if (certificate.subjectName.getField('CN')[0] !== domainName)
+        throw new CredentialError('certificate names another domain');
+      const uris =
+        certificate.getExtension(x509.SubjectAlternativeNameExtension)?.names.items.map((n) => n.value) ?? [];
+      if (!uris.includes(serverUrl) || !uris.includes(`${KEY_VERSION_URN}${credential.keyVersion}`)) {
+        throw new CredentialError(
+          `certificate of key version ${credential.keyVersion} names another server URL or version`,
+        );
+      }
+      const privateKey = await this.#decrypt(credential);
+      const fromPrivate = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+      if (!fromPrivate.equals(Buffer.from(certificate.publicKey.rawData))) {
+        throw new CredentialError(`private key of key version ${credential.keyVersion} does not match its certificate`);
+      }
+    }
+  }
+
+  async #decrypt(credential: StoredCredential): Promise<KeyObject> {
+    const key = this.store.readMachineKey();
+    if (!key) throw new Error('this device is not individualized yet');
+    const { plaintext, protectedHeader } = await compactDecrypt(
+      credential.privateKey,
+      createPrivateKey({ key, format: 'jwk' }),
+      {
+        keyManagementAlgorithms: ['ECDH-ES+A256KW'],
+        contentEncryptionAlgorithms: ['A256GCM'],
+      },
+    );
+    if (protectedHeader.cty !== 'pkcs8') throw new CredentialError('credential private key is not PKCS#8');
+    return createPrivateKey({ key: Buffer.from(plaintext), format: 'der', type: 'pkcs8' });
+  }
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+const messageId = () => randomBytes(18).toString('base64url');

@@ -1,0 +1,230 @@
+/**
+ * Operator actions on domains (operations.md, admin API): list and find domains, read and set
+ * policy, list and remove members, force a key rollover.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../platform/storage/schema.js';
+import { transaction } from '../platform/storage/transaction.js';
+import { releaseRegistration } from './leave.js';
+import { ANONYMOUS_DOMAIN_NAME, type DomainDeps, serverUrlOf } from './policy.js';
+import type { DomainRecord, Mode } from './store.js';
+
+export class AdminError extends Error {
+  override name = 'AdminError';
+  constructor(
+    readonly status: 400 | 404,
+    readonly code: 'invalid_request' | 'not_found',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface PolicyInput {
+  authRequired?: boolean;
+  authNamespace?: string | null;
+  maxMembership?: number | null;
+  disabled?: boolean;
+}
+
+export const PAGE_SIZE = 50;
+
+export class DomainAdmin {
+  constructor(private readonly deps: DomainDeps) {}
+
+  async list(filter: { mode?: Mode; q?: string; cursor?: string; limit?: number }): Promise<Page<DomainSummary>> {
+    const limit = filter.limit ?? PAGE_SIZE;
+    let query = this.deps.storage.db
+      .selectFrom('domains')
+      .selectAll()
+      .orderBy('id')
+      .limit(limit + 1);
+    if (filter.mode) query = query.where('mode', '=', filter.mode);
+    if (filter.q) query = query.where('name', 'like', `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    if (filter.cursor) query = query.where('id', '>', decodeCursor(filter.cursor));
+    const rows = await query.execute();
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((row) => ({
+        mode: row.mode,
+        name: row.name,
+        members: row.member_count,
+        maxMembership: row.max_membership,
+        disabled: row.disabled === 1,
+      })),
+      nextCursor: rows.length > limit ? encodeCursor(page.at(-1)?.id ?? 0) : null,
+    };
+  }
+
+  async get(mode: Mode, name: string): Promise<DomainDetails> {
+    const domain = await this.#find(this.deps.storage.db, mode, name);
+    const keys = await this.deps.store.listKeys(this.deps.storage.db, domain.id);
+    const serverUrl = serverUrlOf(this.deps.publicRoot(), mode, name);
+    return details(
+      domain,
+      serverUrl,
+      keys.map((k) => ({ version: k.version, createdAt: new Date(k.createdAt).toISOString() })),
+    );
+  }
+
+  /** Creates the domain with this policy, or changes the given fields of an existing one. */
+  async put(mode: Mode, name: string, input: PolicyInput): Promise<{ created: boolean; domain: DomainDetails }> {
+    checkName(mode, name);
+    checkPolicy(input);
+    const created = await transaction(this.deps.storage, async (trx) => {
+      const now = Date.now();
+      const existing = await this.deps.store.lockDomain(trx, mode, name);
+      if (existing) {
+        await this.deps.store.updateDomain(trx, existing.id, input, now);
+        return false;
+      }
+      const defaults = this.deps.defaults[mode];
+      await this.deps.store.createDomain(
+        trx,
+        mode,
+        name,
+        {
+          authRequired: input.authRequired ?? defaults.authRequired,
+          authNamespace: input.authNamespace ?? null,
+          maxMembership: input.maxMembership === undefined ? defaults.maxMembership : input.maxMembership,
+          disabled: input.disabled ?? false,
+        },
+        now,
+      );
+      return true;
+    });
+    return { created, domain: await this.get(mode, name) };
+  }
+
+  async members(mode: Mode, name: string, cursor?: string, limit = PAGE_SIZE): Promise<Page<MemberSummary>> {
+    const db = this.deps.storage.db;
+    const domain = await this.#find(db, mode, name);
+    let query = db
+      .selectFrom('domain_registrations as r')
+      .innerJoin('domain_machines as m', 'm.id', 'r.machine_row')
+      .select(['r.guid', 'r.machine_row', 'm.components', 'r.first_seen', 'r.last_seen'])
+      .where('r.domain_id', '=', domain.id)
+      .orderBy('r.guid')
+      .limit(limit + 1);
+    if (cursor) query = query.where('r.guid', '>', Buffer.from(cursor, 'base64url').toString('utf8'));
+    const rows = await query.execute();
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((row) => ({
+        guid: row.guid,
+        machine: { slot: row.machine_row, components: JSON.parse(row.components) as string[] },
+        firstSeen: new Date(Number(row.first_seen)).toISOString(),
+        lastSeen: new Date(Number(row.last_seen)).toISOString(),
+      })),
+      nextCursor: rows.length > limit && last ? Buffer.from(last.guid).toString('base64url') : null,
+    };
+  }
+
+  /** Removes one registration as a committed leave would (freeing the slot sets key rollover). */
+  async removeMember(mode: Mode, name: string, guid: string): Promise<{ machineReleased: boolean }> {
+    return transaction(this.deps.storage, async (trx) => {
+      const domain = await this.deps.store.lockDomain(trx, mode, name);
+      if (!domain) throw new AdminError(404, 'not_found', 'no such domain');
+      const registration = await this.deps.store.findRegistration(trx, domain.id, guid);
+      if (!registration) throw new AdminError(404, 'not_found', 'no such member');
+      return { machineReleased: await releaseRegistration(this.deps.store, trx, domain, registration, Date.now()) };
+    });
+  }
+
+  /** The next join generates a new key version. */
+  async rollover(mode: Mode, name: string): Promise<DomainDetails> {
+    await transaction(this.deps.storage, async (trx) => {
+      const domain = await this.deps.store.lockDomain(trx, mode, name);
+      if (!domain) throw new AdminError(404, 'not_found', 'no such domain');
+      await this.deps.store.updateDomain(trx, domain.id, { keyRolloverRequired: true }, Date.now());
+    });
+    return this.get(mode, name);
+  }
+
+  async #find(db: Kysely<Database>, mode: Mode, name: string): Promise<DomainRecord> {
+    const domain = await this.deps.store.findDomain(db, mode, name);
+    if (!domain) throw new AdminError(404, 'not_found', 'no such domain');
+    return domain;
+  }
+}
+
+export interface DomainSummary {
+  mode: Mode;
+  name: string;
+  members: number;
+  maxMembership: number | null;
+  disabled: boolean;
+}
+
+export interface DomainDetails {
+  mode: Mode;
+  name: string;
+  serverUrl: string;
+  policy: { authRequired: boolean; authNamespace: string | null; maxMembership: number | null; disabled: boolean };
+  members: number;
+  keyRolloverRequired: boolean;
+  keyVersions: { version: number; createdAt: string }[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MemberSummary {
+  guid: string;
+  machine: { slot: number; components: string[] };
+  firstSeen: string;
+  lastSeen: string;
+}
+
+function details(domain: DomainRecord, serverUrl: string, keyVersions: DomainDetails['keyVersions']): DomainDetails {
+  return {
+    mode: domain.mode,
+    name: domain.name,
+    serverUrl,
+    policy: {
+      authRequired: domain.authRequired,
+      authNamespace: domain.authNamespace,
+      maxMembership: domain.maxMembership,
+      disabled: domain.disabled,
+    },
+    members: domain.memberCount,
+    keyRolloverRequired: domain.keyRolloverRequired,
+    keyVersions,
+    createdAt: new Date(domain.createdAt).toISOString(),
+    updatedAt: new Date(domain.updatedAt).toISOString(),
+  };
+}
+
+function checkName(mode: Mode, name: string): void {
+  const valid = mode === 'anonymous' ? ANONYMOUS_DOMAIN_NAME.test(name) : name.length <= 512 && /^[^:]+:.+$/.test(name);
+  if (!valid) {
+    throw new AdminError(
+      400,
+      'invalid_request',
+      mode === 'anonymous'
+        ? 'an anonymous domain name is 1 to 128 letters, digits, ".", "_", "-" or ":"'
+        : 'an identity domain name is "<namespace>:<user>"',
+    );
+  }
+}
+
+function checkPolicy(input: PolicyInput): void {
+  if (input.authNamespace !== undefined && input.authNamespace !== null && input.authNamespace.length === 0) {
+    throw new AdminError(400, 'invalid_request', 'authNamespace must be a non-empty string or null');
+  }
+}
+
+function encodeCursor(id: number): string {
+  return Buffer.from(String(id)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const id = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!Number.isSafeInteger(id) || id < 0) throw new AdminError(400, 'invalid_request', 'cursor is not valid');
+  return id;
+}

@@ -1,0 +1,137 @@
+/**
+ * The request envelope of join and leave (domain-protocol.md §2): a compact JWS signed by the
+ * machine key. Checks run in the contract's order and the first failure is the answer.
+ */
+import { decodeJws, verifyEs256 } from '../platform/crypto/es256.js';
+import { type AuthClaims, AuthTokenError, type AuthTokenVerifier } from '../platform/tokens/auth-tokens.js';
+import { DomainError } from './errors.js';
+import type { Machine, MachineTokens } from './machine-tokens.js';
+
+export type ProtocolVersion = 3 | 5;
+export type Operation = 'join' | 'leave';
+export type LeavePhase = 'preview' | 'commit';
+
+export interface DomainRequest {
+  ver: ProtocolVersion;
+  op: Operation;
+  phase: LeavePhase | undefined;
+  machine: Machine;
+  mid: string;
+  iat: number;
+  auth: AuthClaims | undefined;
+  dn: string | undefined;
+}
+
+/** Answers whether (machine GUID, message id) was seen within the replay window. */
+export type ReplayCheck = (guid: string, mid: string) => Promise<boolean>;
+
+export const DOMAIN_JWS_TYPE = 'domus-domain+jws';
+const MESSAGE_ID = /^[\x21-\x7e]{16,64}$/;
+const MAX_NAME_LENGTH = 512;
+
+export class RequestVerifier {
+  constructor(
+    private readonly machineTokens: MachineTokens,
+    private readonly authTokens: AuthTokenVerifier,
+    private readonly seenBefore: ReplayCheck,
+    private readonly toleranceSeconds: number,
+  ) {}
+
+  async verify(body: string | undefined, expected: { ver: ProtocolVersion; op: Operation }): Promise<DomainRequest> {
+    // 1. a compact JWS whose payload has the contract's fields
+    const jws = typeof body === 'string' ? decodeJws(body.trim()) : null;
+    if (!jws) throw new DomainError('REQ_MALFORMED', 'body is not a compact JWS');
+    if (jws.header.alg !== 'ES256' || jws.header.typ !== DOMAIN_JWS_TYPE) {
+      throw new DomainError('REQ_MALFORMED', `protected header must be {"alg":"ES256","typ":"${DOMAIN_JWS_TYPE}"}`);
+    }
+    const fields = readFields(jws.payload);
+
+    // 2. version and operation agree with the path
+    if (fields.ver !== expected.ver) {
+      throw new DomainError(
+        'REQ_UNSUPPORTED_VERSION',
+        `this path speaks protocol ${expected.ver}, the request ${fields.ver}`,
+      );
+    }
+    if (fields.op !== expected.op) throw new DomainError('REQ_MALFORMED', `this path takes op "${expected.op}"`);
+    if (expected.op === 'leave' && fields.phase === undefined) {
+      throw new DomainError('REQ_MALFORMED', 'phase must be "preview" or "commit"');
+    }
+    if (expected.op === 'join' && fields.phase !== undefined)
+      throw new DomainError('REQ_MALFORMED', 'join takes no phase');
+
+    // 3. machine token from a trusted issuer, unexpired
+    const machine = this.machineTokens.verify(fields.mt);
+    if (!machine)
+      throw new DomainError('REQ_MACHINE_TOKEN_INVALID_EXPIRED', 'machine token is invalid, expired or untrusted');
+
+    // 4. the request is signed by the machine key the token binds
+    if (!verifyEs256(jws, machine.publicKey)) {
+      throw new DomainError('REQ_SIGNATURE_INVALID', 'request signature does not verify with the machine key');
+    }
+
+    // 5. fresh
+    if (Math.abs(Date.now() / 1000 - fields.iat) > this.toleranceSeconds) {
+      throw new DomainError(
+        'REQ_TIMESTAMP_OUT_OF_RANGE',
+        `iat is more than ${this.toleranceSeconds} s away from server time`,
+      );
+    }
+
+    // 6. not replayed
+    if (await this.seenBefore(machine.guid, fields.mid)) {
+      throw new DomainError('REQ_REPLAYED', 'message id was seen before');
+    }
+
+    // 7. a present auth token must verify, even where none is required
+    let auth: AuthClaims | undefined;
+    if (fields.at !== undefined) {
+      try {
+        auth = await this.authTokens.verify(fields.at);
+      } catch (error) {
+        if (!(error instanceof AuthTokenError)) throw error;
+        throw new DomainError('REQ_AUTH_TOKEN_INVALID_EXPIRED', error.message);
+      }
+    }
+
+    return {
+      ver: fields.ver,
+      op: fields.op,
+      phase: fields.phase,
+      machine,
+      mid: fields.mid,
+      iat: fields.iat,
+      auth,
+      dn: fields.dn,
+    };
+  }
+}
+
+function readFields(payload: Record<string, unknown>) {
+  const { ver, op, mt, mid, iat, at, dn, phase } = payload;
+  const malformed = (what: string) => new DomainError('REQ_MALFORMED', what);
+  if (!Number.isInteger(ver)) throw malformed('ver must be an integer');
+  if (ver !== 3 && ver !== 5) throw new DomainError('REQ_UNSUPPORTED_VERSION', 'ver must be 3 or 5');
+  if (op !== 'join' && op !== 'leave') throw malformed('op must be "join" or "leave"');
+  if (typeof mt !== 'string' || mt.length === 0 || mt.length > 8192) throw malformed('mt must be the machine token');
+  if (typeof mid !== 'string' || !MESSAGE_ID.test(mid)) throw malformed('mid must be 16 to 64 printable characters');
+  if (!Number.isInteger(iat) || (iat as number) < 0) throw malformed('iat must be seconds since the epoch');
+  if (at !== undefined && (typeof at !== 'string' || at.length === 0 || at.length > 8192)) {
+    throw malformed('at must be a token string');
+  }
+  if (dn !== undefined && (typeof dn !== 'string' || dn.length === 0 || dn.length > MAX_NAME_LENGTH)) {
+    throw malformed('dn must be a domain name');
+  }
+  if (phase !== undefined && phase !== 'preview' && phase !== 'commit')
+    throw malformed('phase must be "preview" or "commit"');
+  return {
+    ver: ver as ProtocolVersion,
+    op: op as Operation,
+    mt,
+    mid,
+    iat: iat as number,
+    at: at as string | undefined,
+    dn: dn as string | undefined,
+    phase: phase as LeavePhase | undefined,
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * The domain protocol's error codes (domain-protocol.md §8). Numbers marked RI in the contract
+ * are Adobe's AdobeErrorData codes. Transport-neutral: the routes turn these into responses.
+ */
+export const DOMAIN_ERRORS = {
+  REQ_MALFORMED: { code: 100, status: 400 },
+  REQ_SIGNATURE_INVALID: { code: 101, status: 400 },
+  REQ_REPLAYED: { code: 102, status: 409 },
+  REQ_TIMESTAMP_OUT_OF_RANGE: { code: 103, status: 400 },
+  REQ_UNSUPPORTED_VERSION: { code: 105, status: 400 },
+  REQ_AUTH_TOKEN_INVALID_EXPIRED: { code: 110, status: 401 },
+  REQ_MACHINE_TOKEN_INVALID_EXPIRED: { code: 111, status: 401 },
+  DEREG_DENIED: { code: 401, status: 403 },
+  DOM_REG_DENIED: { code: 501, status: 403 },
+  DOM_LIMIT_REACHED: { code: 502, status: 403 },
+  DOM_AUTHENTICATION_REQUIRED: { code: 503, status: 401 },
+} as const;
+
+export type DomainErrorName = keyof typeof DOMAIN_ERRORS;
+
+export class DomainError extends Error {
+  override name = 'DomainError';
+  readonly code: number;
+  readonly status: number;
+
+  constructor(
+    readonly errorName: DomainErrorName,
+    message: string,
+  ) {
+    super(message);
+    this.code = DOMAIN_ERRORS[errorName].code;
+    this.status = DOMAIN_ERRORS[errorName].status;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Join (registration), domain-protocol.md §6, in the RI's order: domain → authentication →
+ * re-join name → disabled → membership → keys → credentials. Everything up to the keys runs in
+ * one transaction under the domain row's lock, so a refused join changes nothing and member
+ * limits hold across processes.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../platform/storage/schema.js';
+import { transaction } from '../platform/storage/transaction.js';
+import type { Credential } from './domain-keys.js';
+import type { DomainRequest } from './envelope.js';
+import { DomainError } from './errors.js';
+import { machinesMatch } from './machine-id.js';
+import { checkAuthentication, type DomainDeps, type DomainTarget, domainNameOf, serverUrlOf } from './policy.js';
+import type { DomainRecord, KeyRecord } from './store.js';
+
+export interface JoinAnswer {
+  ver: number;
+  domain: { name: string; mode: DomainRecord['mode']; serverUrl: string };
+  member: { guid: string; members: number; maxMembership: number | null };
+  credentials: Credential[];
+}
+
+export async function join(deps: DomainDeps, request: DomainRequest, target: DomainTarget): Promise<JoinAnswer> {
+  const name = domainNameOf(target, request.auth);
+  const serverUrl = serverUrlOf(deps.publicRoot(), target.mode, name);
+
+  const { domain, keys } = await transaction(deps.storage, async (trx) => {
+    const now = Date.now();
+    await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
+    const domain = await lockOrCreate(deps, trx, target.mode, name, now);
+
+    checkAuthentication(domain, request.auth);
+    if (request.dn !== undefined && request.dn !== name) {
+      throw new DomainError('DOM_REG_DENIED', 'the client holds credentials of another domain');
+    }
+    if (domain.disabled) throw new DomainError('DOM_REG_DENIED', 'this domain is disabled');
+
+    const memberCount = await admit(deps, trx, domain, request, now);
+    const keys = await currentKeys(deps, trx, domain, serverUrl, now);
+    await deps.store.updateDomain(trx, domain.id, { memberCount, keyRolloverRequired: false }, now);
+    return { domain: { ...domain, memberCount }, keys };
+  });
+
+  return {
+    ver: request.ver,
+    domain: { name, mode: domain.mode, serverUrl },
+    member: { guid: request.machine.guid, members: domain.memberCount, maxMembership: domain.maxMembership },
+    credentials: deps.keys.credentials(domain.id, keys, request.machine.publicKey),
+  };
+}
+
+async function lockOrCreate(
+  deps: DomainDeps,
+  trx: Kysely<Database>,
+  mode: DomainRecord['mode'],
+  name: string,
+  now: number,
+) {
+  const existing = await deps.store.lockDomain(trx, mode, name);
+  if (existing) return existing;
+  const defaults = deps.defaults[mode];
+  await deps.store.createDomain(trx, mode, name, { ...defaults, authNamespace: null, disabled: false }, now);
+  const created = await deps.store.lockDomain(trx, mode, name);
+  if (!created) throw new Error(`domain ${mode}/${name} vanished after insert`);
+  return created;
+}
+
+/**
+ * Admits the machine and returns the new member count. Anonymous domains count registrations
+ * (machine GUIDs); identity domains count physical machines, found with machine matching, and
+ * keep one registration row per GUID on a machine (the RI's reference count).
+ */
+async function admit(
+  deps: DomainDeps,
+  trx: Kysely<Database>,
+  domain: DomainRecord,
+  request: DomainRequest,
+  now: number,
+): Promise<number> {
+  const { guid, components } = request.machine;
+  const existing = await deps.store.findRegistration(trx, domain.id, guid);
+  if (existing) {
+    await deps.store.touch(trx, domain.id, guid, existing.machineRow, now);
+    return domain.memberCount;
+  }
+
+  if (domain.mode === 'identity') {
+    const machines = await deps.store.listMachines(trx, domain.id);
+    const sameMachine = machines.find((machine) => machinesMatch(machine.components, components));
+    if (sameMachine) {
+      await deps.store.addRegistration(trx, domain.id, guid, sameMachine.id, now);
+      await deps.store.touch(trx, domain.id, guid, sameMachine.id, now);
+      return domain.memberCount;
+    }
+  }
+
+  if (domain.maxMembership !== null && domain.memberCount >= domain.maxMembership) {
+    throw new DomainError('DOM_LIMIT_REACHED', `this domain is limited to ${domain.maxMembership} machines`);
+  }
+  const machineRow = await deps.store.addMachine(trx, domain.id, components, now);
+  await deps.store.addRegistration(trx, domain.id, guid, machineRow, now);
+  return domain.memberCount + 1;
+}
+
+/** All key versions, after a rollover when one is due, each with a certificate of this window. */
+async function currentKeys(
+  deps: DomainDeps,
+  trx: Kysely<Database>,
+  domain: DomainRecord,
+  serverUrl: string,
+  now: number,
+): Promise<KeyRecord[]> {
+  const keys = await deps.store.listKeys(trx, domain.id);
+  if (keys.length === 0 || domain.keyRolloverRequired) {
+    const next = deps.keys.generate(domain.id, (keys.at(-1)?.version ?? 0) + 1, now);
+    await deps.store.addKey(trx, domain.id, next);
+    keys.push(next);
+  }
+  const current: KeyRecord[] = [];
+  for (const key of keys) {
+    if (!deps.keys.isStale(key, now)) {
+      current.push(key);
+      continue;
+    }
+    const certified = await deps.keys.certify(domain, serverUrl, key, now);
+    await deps.store.saveCertificate(
+      trx,
+      domain.id,
+      key.version,
+      certified.certificate,
+      certified.certificateNotBefore,
+    );
+    current.push(certified);
+  }
+  return current;
+}

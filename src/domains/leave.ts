@@ -1,0 +1,57 @@
+/**
+ * Leave (de-registration) in two phases, domain-protocol.md §7. Preview runs every check of the
+ * commit and changes no domain state; commit runs the same checks again and records the leave,
+ * so a commit after a successful preview cannot fail for a reason the preview checked.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../platform/storage/schema.js';
+import { transaction } from '../platform/storage/transaction.js';
+import type { DomainRequest } from './envelope.js';
+import { DomainError } from './errors.js';
+import { machinesMatch } from './machine-id.js';
+import { checkAuthentication, type DomainDeps, type DomainTarget, domainNameOf } from './policy.js';
+import type { DomainRecord, DomainStore, RegistrationRecord } from './store.js';
+
+export type LeaveAnswer =
+  | { ver: number; phase: 'preview'; domain: { name: string }; allowed: true }
+  | { ver: number; phase: 'commit'; domain: { name: string }; left: true; machineReleased: boolean };
+
+export async function leave(deps: DomainDeps, request: DomainRequest, target: DomainTarget): Promise<LeaveAnswer> {
+  const name = domainNameOf(target, request.auth);
+
+  return transaction(deps.storage, async (trx) => {
+    const now = Date.now();
+    await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
+    const domain = await deps.store.lockDomain(trx, target.mode, name);
+    if (!domain) throw new DomainError('DEREG_DENIED', 'no such domain');
+    checkAuthentication(domain, request.auth);
+
+    const registration = await deps.store.findRegistration(trx, domain.id, request.machine.guid);
+    if (!registration) throw new DomainError('DEREG_DENIED', 'this machine is not a member of the domain');
+    if (domain.mode === 'identity' && !machinesMatch(registration.components, request.machine.components)) {
+      throw new DomainError('DEREG_DENIED', 'this machine does not match the member machine');
+    }
+
+    if (request.phase === 'preview') return { ver: request.ver, phase: 'preview', domain: { name }, allowed: true };
+    const machineReleased = await releaseRegistration(deps.store, trx, domain, registration, now);
+    return { ver: request.ver, phase: 'commit', domain: { name }, left: true, machineReleased };
+  });
+}
+
+/**
+ * Deletes one registration; when it was the last on its machine, frees the machine's slot and
+ * sets key rollover. Returns whether the slot was freed. Shared by leave and the admin API.
+ */
+export async function releaseRegistration(
+  store: DomainStore,
+  trx: Kysely<Database>,
+  domain: DomainRecord,
+  registration: RegistrationRecord,
+  now: number,
+): Promise<boolean> {
+  await store.deleteRegistration(trx, domain.id, registration.guid);
+  if ((await store.countRegistrationsOnMachine(trx, registration.machineRow)) > 0) return false;
+  await store.deleteMachine(trx, registration.machineRow);
+  await store.updateDomain(trx, domain.id, { memberCount: domain.memberCount - 1, keyRolloverRequired: true }, now);
+  return true;
+}

@@ -1,0 +1,88 @@
+/**
+ * The DRM domain server as one module: its keys, its services and its routes, built from the
+ * shared platform pieces it is given.
+ */
+import type { Config } from '../platform/config.js';
+import type { Sealer } from '../platform/crypto/sealing.js';
+import type { HttpServer } from '../platform/http/server.js';
+import type { KeyStore } from '../platform/keys/key-store.js';
+import type { Storage } from '../platform/storage/database.js';
+import type { AuthTokenVerifier } from '../platform/tokens/auth-tokens.js';
+import { readIssuersFile } from '../platform/tokens/issuers-file.js';
+import { DomainAdmin } from './admin.js';
+import { DomainCa } from './domain-ca.js';
+import { DomainKeys } from './domain-keys.js';
+import { RequestVerifier } from './envelope.js';
+import { MachineTokens } from './machine-tokens.js';
+import type { DomainDeps } from './policy.js';
+import { adminRoutes } from './routes/admin-routes.js';
+import { protocolRoutes } from './routes/protocol-routes.js';
+import { DomainStore } from './store.js';
+
+export interface DomainModule {
+  deps: DomainDeps;
+  ca: DomainCa;
+  machineTokens: MachineTokens;
+  admin: DomainAdmin;
+  /** Mounts the device routes at the root and the operator routes under /admin/v1. */
+  mount(app: HttpServer, adminToken: string, serverName: string): Promise<void>;
+  /** Forgets message ids older than the replay window; returns how many. */
+  purgeMessages(): Promise<number>;
+}
+
+export async function createDomainModule(parts: {
+  config: Config;
+  storage: Storage;
+  keyStore: KeyStore;
+  sealer: Sealer;
+  authTokens: AuthTokenVerifier;
+  publicRoot: () => string;
+}): Promise<DomainModule> {
+  const { config, storage, keyStore, sealer } = parts;
+  const ca = await DomainCa.load(keyStore, { certFile: config.domainCaCertFile, keyFile: config.domainCaKeyFile });
+  const machineTokens = await MachineTokens.load(
+    keyStore,
+    config.indivIssuerId,
+    config.machineTokenTtlS,
+    readIssuersFile(config.machineIssuersFile),
+  );
+  const store = new DomainStore(storage.dialect);
+  // A message is acceptable while its iat is within ±tolerance: remember ids that long.
+  const replayWindowMs = 2 * config.timestampToleranceS * 1000;
+  const deps: DomainDeps = {
+    storage,
+    store,
+    keys: new DomainKeys(ca, sealer, config.credentialLifetimeS),
+    defaults: { anonymous: config.anonymousDefaults, identity: config.identityDefaults },
+    publicRoot: parts.publicRoot,
+    replayWindowMs,
+  };
+  const verifier = new RequestVerifier(
+    machineTokens,
+    parts.authTokens,
+    (guid, mid) => store.hasSeenMessage(storage.db, guid, mid, Date.now() - replayWindowMs),
+    config.timestampToleranceS,
+  );
+  const admin = new DomainAdmin(deps);
+
+  return {
+    deps,
+    ca,
+    machineTokens,
+    admin,
+    async mount(app, adminToken, serverName) {
+      await app.register(async (scope) =>
+        protocolRoutes(scope, {
+          domain: deps,
+          verifier,
+          machineTokens,
+          ca,
+          toleranceSeconds: config.timestampToleranceS,
+          serverName,
+        }),
+      );
+      await app.register(async (scope) => adminRoutes(scope, { admin, adminToken }), { prefix: '/admin/v1' });
+    },
+    purgeMessages: () => store.purgeMessages(storage.db, Date.now() - replayWindowMs),
+  };
+}

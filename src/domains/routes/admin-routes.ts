@@ -1,0 +1,185 @@
+/** Operator routes of the domain server under /admin/v1 (operations.md). */
+import { Type } from 'typebox';
+import { adminGuard } from '../../platform/http/admin-auth.js';
+import type { HttpServer } from '../../platform/http/server.js';
+import { AdminError, type DomainAdmin } from '../admin.js';
+
+const Mode = Type.Union([Type.Literal('anonymous'), Type.Literal('identity')]);
+const DomainParams = Type.Object({ mode: Mode, name: Type.String({ minLength: 1, maxLength: 512 }) });
+const AdminErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+const Policy = Type.Object({
+  authRequired: Type.Boolean(),
+  authNamespace: Nullable(Type.String()),
+  maxMembership: Nullable(Type.Integer()),
+  disabled: Type.Boolean(),
+});
+
+const DomainDetails = Type.Object({
+  mode: Mode,
+  name: Type.String(),
+  serverUrl: Type.String(),
+  policy: Policy,
+  members: Type.Integer(),
+  keyRolloverRequired: Type.Boolean(),
+  keyVersions: Type.Array(Type.Object({ version: Type.Integer(), createdAt: Type.String({ format: 'date-time' }) })),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+
+const PolicyInput = Type.Object(
+  {
+    authRequired: Type.Optional(Type.Boolean()),
+    authNamespace: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 256 }))),
+    maxMembership: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+    disabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const errors = { 400: AdminErrorBody, 401: AdminErrorBody, 404: AdminErrorBody };
+const tags = ['admin: domains'];
+const security = [{ adminToken: [] }];
+
+export async function adminRoutes(app: HttpServer, deps: { admin: DomainAdmin; adminToken: string }): Promise<void> {
+  const { admin } = deps;
+  app.addHook('onRequest', adminGuard(deps.adminToken));
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
+    if (error instanceof AdminError)
+      return reply.status(error.status).send({ error: { code: error.code, message: error.message } });
+    if (error.validation || (error.statusCode !== undefined && error.statusCode < 500)) {
+      return reply.status(400).send({ error: { code: 'invalid_request', message: error.message } });
+    }
+    request.log.error({ err: error }, 'admin request failed');
+    return reply.status(500).send({ error: { code: 'internal', message: 'internal server error' } });
+  });
+
+  app.get(
+    '/domains',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'list domains',
+        querystring: Type.Object({
+          mode: Type.Optional(Mode),
+          q: Type.Optional(Type.String({ maxLength: 512, description: 'part of the name' })),
+          cursor: Type.Optional(Type.String({ maxLength: 64 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+        }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                mode: Mode,
+                name: Type.String(),
+                members: Type.Integer(),
+                maxMembership: Nullable(Type.Integer()),
+                disabled: Type.Boolean(),
+              }),
+            ),
+            nextCursor: Nullable(Type.String()),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => admin.list(request.query),
+  );
+
+  app.get(
+    '/domains/:mode/:name',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'a domain: policy, member count, key versions',
+        params: DomainParams,
+        response: { 200: DomainDetails, ...errors },
+      },
+    },
+    async (request) => admin.get(request.params.mode, request.params.name),
+  );
+
+  app.put(
+    '/domains/:mode/:name',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'create a domain or change its policy (fields left out keep their value)',
+        params: DomainParams,
+        body: PolicyInput,
+        response: { 200: DomainDetails, 201: DomainDetails, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { created, domain } = await admin.put(request.params.mode, request.params.name, request.body);
+      return reply.status(created ? 201 : 200).send(domain);
+    },
+  );
+
+  app.get(
+    '/domains/:mode/:name/members',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'members of a domain: one entry per registration (machine GUID)',
+        params: DomainParams,
+        querystring: Type.Object({
+          cursor: Type.Optional(Type.String({ maxLength: 256 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+        }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                guid: Type.String(),
+                machine: Type.Object({ slot: Type.Integer(), components: Type.Array(Type.String()) }),
+                firstSeen: Type.String({ format: 'date-time' }),
+                lastSeen: Type.String({ format: 'date-time' }),
+              }),
+            ),
+            nextCursor: Nullable(Type.String()),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) =>
+      admin.members(request.params.mode, request.params.name, request.query.cursor, request.query.limit),
+  );
+
+  app.delete(
+    '/domains/:mode/:name/members/:guid',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'remove a member registration, as a committed leave would',
+        params: Type.Object({ ...DomainParams.properties, guid: Type.String({ maxLength: 64 }) }),
+        response: { 200: Type.Object({ removed: Type.Literal(true), machineReleased: Type.Boolean() }), ...errors },
+      },
+    },
+    async (request) => ({
+      removed: true as const,
+      ...(await admin.removeMember(request.params.mode, request.params.name, request.params.guid)),
+    }),
+  );
+
+  app.post(
+    '/domains/:mode/:name/rollover',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'force a key rollover: the next join generates a new key version',
+        params: DomainParams,
+        response: { 200: DomainDetails, ...errors },
+      },
+    },
+    async (request) => admin.rollover(request.params.mode, request.params.name),
+  );
+}

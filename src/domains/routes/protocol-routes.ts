@@ -1,0 +1,140 @@
+/**
+ * Device-facing routes of the domain server (domain-protocol.md §1): join and leave on the v3
+ * and v4 paths for identity-based (`{root}`) and anonymous (`{root}/flashaccess/domainserver/{name}`)
+ * bases, individualization, the server version and the Domain CA certificate.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { HttpServer } from '../../platform/http/server.js';
+import type { DomainCa } from '../domain-ca.js';
+import type { Operation, ProtocolVersion, RequestVerifier } from '../envelope.js';
+import { DomainError } from '../errors.js';
+import { individualize } from '../individualization.js';
+import { join } from '../join.js';
+import { leave } from '../leave.js';
+import type { MachineTokens } from '../machine-tokens.js';
+import { ANONYMOUS_DOMAIN_NAME, type DomainDeps, type DomainTarget } from '../policy.js';
+import { IndividualizationAnswer, JoinAnswer, JoseBody, LeaveAnswer, ProtocolError, ServerVersion } from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Protocol version a domain route speaks, echoed in its error answers. */
+    ver?: ProtocolVersion;
+  }
+}
+
+export interface ProtocolRouteDeps {
+  domain: DomainDeps;
+  verifier: RequestVerifier;
+  machineTokens: MachineTokens;
+  ca: DomainCa;
+  toleranceSeconds: number;
+  serverName: string;
+}
+
+const PATH_VERSIONS: Record<string, ProtocolVersion> = { v3: 3, v4: 5 };
+const OPERATIONS: Record<string, Operation> = { domain: 'join', dereg: 'leave' };
+const ERROR_RESPONSES = {
+  400: ProtocolError,
+  401: ProtocolError,
+  403: ProtocolError,
+  409: ProtocolError,
+  500: ProtocolError,
+};
+
+export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): Promise<void> {
+  app.addSchema(ProtocolError);
+  // Every body is read as text; handlers accept only application/jose.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const ver = request.routeOptions.config.ver ?? 5;
+    if (error instanceof DomainError) {
+      return reply
+        .status(error.status)
+        .send({ ver, error: { code: error.code, name: error.errorName, message: error.message } });
+    }
+    if (error.statusCode !== undefined && error.statusCode < 500) {
+      return reply
+        .status(400)
+        .send({ ver, error: { code: 100, name: 'REQ_MALFORMED', message: 'request body is malformed' } });
+    }
+    request.log.error({ err: error }, 'domain request failed');
+    return reply.status(500).send({ ver, error: { code: 0, name: 'SERVER_ERROR', message: 'internal server error' } });
+  });
+
+  for (const [segment, op] of Object.entries(OPERATIONS)) {
+    for (const [pathVersion, ver] of Object.entries(PATH_VERSIONS)) {
+      const schema = {
+        tags: ['domain protocol'],
+        consumes: ['application/jose'],
+        body: JoseBody,
+        response: { 200: op === 'join' ? JoinAnswer : LeaveAnswer, ...ERROR_RESPONSES },
+      };
+      const handle = (target: (request: FastifyRequest) => DomainTarget) => async (request: FastifyRequest) => {
+        const domain = target(request);
+        const verified = await deps.verifier.verify(joseBody(request), { ver, op });
+        return op === 'join' ? join(deps.domain, verified, domain) : leave(deps.domain, verified, domain);
+      };
+      app.post(`/flashaccess/${segment}/${pathVersion}`, {
+        config: { ver },
+        schema: { ...schema, summary: `${op} an identity-based domain, protocol ${ver}` },
+        handler: handle(() => ({ mode: 'identity' })),
+      });
+      app.post(`/flashaccess/domainserver/:domainName/flashaccess/${segment}/${pathVersion}`, {
+        config: { ver },
+        schema: {
+          ...schema,
+          summary: `${op} an anonymous domain, protocol ${ver}`,
+          params: Type.Object({ domainName: Type.String() }),
+        },
+        handler: handle((request) => ({ mode: 'anonymous', name: anonymousName(request) })),
+      });
+    }
+  }
+
+  const serverVersion = async () => ({ protocolVersions: [3, 5], server: deps.serverName });
+  const versionSchema = { tags: ['domain protocol'], response: { 200: ServerVersion } };
+  app.get('/flashaccess/getServerVersion/v3', { schema: versionSchema }, serverVersion);
+  app.get(
+    '/flashaccess/domainserver/:domainName/flashaccess/getServerVersion/v3',
+    { schema: versionSchema },
+    serverVersion,
+  );
+
+  app.post(
+    '/flashaccess/indiv/v1',
+    {
+      schema: {
+        tags: ['domain protocol'],
+        summary: 'individualize a device: issue a machine token',
+        consumes: ['application/jose'],
+        body: JoseBody,
+        response: { 200: IndividualizationAnswer, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => individualize(deps.domain, deps.machineTokens, deps.toleranceSeconds, joseBody(request)),
+  );
+
+  app.get(
+    '/flashaccess/domain-ca.pem',
+    { schema: { tags: ['domain protocol'], summary: 'the Domain CA certificate license servers trust' } },
+    async (_request, reply: FastifyReply) => reply.type('application/x-pem-file').send(deps.ca.pem),
+  );
+}
+
+function joseBody(request: FastifyRequest): string {
+  const type = request.headers['content-type'] ?? '';
+  if (!/^application\/jose\s*(;|$)/i.test(type)) {
+    throw new DomainError('REQ_MALFORMED', 'Content-Type must be application/jose');
+  }
+  return request.body as string;
+}
+
+function anonymousName(request: FastifyRequest): string {
+  const name = (request.params as { domainName: string }).domainName;
+  if (!ANONYMOUS_DOMAIN_NAME.test(name)) {
+    throw new DomainError('REQ_MALFORMED', 'a domain name is 1 to 128 letters, digits, ".", "_", "-" or ":"');
+  }
+  return name;
+}

@@ -1,0 +1,302 @@
+/**
+ * Storage of the domain server: every query on its tables, for both dialects. Callers pass the
+ * transaction (or database) to run in; the domain row lock makes join and leave serial per domain.
+ */
+import type { Kysely } from 'kysely';
+import type { Dialect } from '../platform/storage/database.js';
+import type { Database, DomainTable } from '../platform/storage/schema.js';
+import { isUniqueViolation } from '../platform/storage/transaction.js';
+import { DomainError } from './errors.js';
+
+export type Mode = DomainTable['mode'];
+type Db = Kysely<Database>;
+
+export interface DomainRecord {
+  id: number;
+  mode: Mode;
+  name: string;
+  authRequired: boolean;
+  authNamespace: string | null;
+  maxMembership: number | null;
+  keyRolloverRequired: boolean;
+  disabled: boolean;
+  memberCount: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface PolicyPatch {
+  authRequired?: boolean;
+  authNamespace?: string | null;
+  maxMembership?: number | null;
+  keyRolloverRequired?: boolean;
+  disabled?: boolean;
+  memberCount?: number;
+}
+
+export interface KeyRecord {
+  version: number;
+  publicKeySpki: Buffer;
+  sealedPrivate: string;
+  certificate: Buffer | null;
+  certificateNotBefore: number | null;
+  createdAt: number;
+}
+
+export interface RegistrationRecord {
+  guid: string;
+  machineRow: number;
+  components: string[];
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export class DomainStore {
+  constructor(readonly dialect: Dialect) {}
+
+  /** Reads a domain and, inside a PostgreSQL transaction, locks its row until commit. */
+  async lockDomain(db: Db, mode: Mode, name: string): Promise<DomainRecord | undefined> {
+    let query = db.selectFrom('domains').selectAll().where('mode', '=', mode).where('name', '=', name);
+    if (this.dialect === 'postgres') query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    return row && toDomain(row);
+  }
+
+  async findDomain(db: Db, mode: Mode, name: string): Promise<DomainRecord | undefined> {
+    const row = await db
+      .selectFrom('domains')
+      .selectAll()
+      .where('mode', '=', mode)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row && toDomain(row);
+  }
+
+  /** Inserts a domain with the given policy unless one of that mode and name exists. */
+  async createDomain(
+    db: Db,
+    mode: Mode,
+    name: string,
+    policy: { authRequired: boolean; authNamespace: string | null; maxMembership: number | null; disabled: boolean },
+    now: number,
+  ): Promise<void> {
+    await db
+      .insertInto('domains')
+      .values({
+        mode,
+        name,
+        auth_required: flag(policy.authRequired),
+        auth_namespace: policy.authNamespace,
+        max_membership: policy.maxMembership,
+        key_rollover_required: 0,
+        disabled: flag(policy.disabled),
+        member_count: 0,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.columns(['mode', 'name']).doNothing())
+      .execute();
+  }
+
+  async updateDomain(db: Db, id: number, patch: PolicyPatch, now: number): Promise<void> {
+    await db
+      .updateTable('domains')
+      .set({
+        ...(patch.authRequired !== undefined && { auth_required: flag(patch.authRequired) }),
+        ...(patch.authNamespace !== undefined && { auth_namespace: patch.authNamespace }),
+        ...(patch.maxMembership !== undefined && { max_membership: patch.maxMembership }),
+        ...(patch.keyRolloverRequired !== undefined && { key_rollover_required: flag(patch.keyRolloverRequired) }),
+        ...(patch.disabled !== undefined && { disabled: flag(patch.disabled) }),
+        ...(patch.memberCount !== undefined && { member_count: patch.memberCount }),
+        updated_at: now,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async findRegistration(db: Db, domainId: number, guid: string): Promise<RegistrationRecord | undefined> {
+    const row = await db
+      .selectFrom('domain_registrations as r')
+      .innerJoin('domain_machines as m', 'm.id', 'r.machine_row')
+      .select(['r.guid', 'r.machine_row', 'm.components', 'r.first_seen', 'r.last_seen'])
+      .where('r.domain_id', '=', domainId)
+      .where('r.guid', '=', guid)
+      .executeTakeFirst();
+    return row && toRegistration(row);
+  }
+
+  /** Every slot of a domain with its machine ID; used in identity mode, where domains are small. */
+  async listMachines(db: Db, domainId: number): Promise<{ id: number; components: string[] }[]> {
+    const rows = await db
+      .selectFrom('domain_machines')
+      .select(['id', 'components'])
+      .where('domain_id', '=', domainId)
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => ({ id: row.id, components: JSON.parse(row.components) as string[] }));
+  }
+
+  async addMachine(db: Db, domainId: number, components: string[], now: number): Promise<number> {
+    const row = await db
+      .insertInto('domain_machines')
+      .values({ domain_id: domainId, components: JSON.stringify(components), first_seen: now, last_seen: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async addRegistration(db: Db, domainId: number, guid: string, machineRow: number, now: number): Promise<void> {
+    await db
+      .insertInto('domain_registrations')
+      .values({ domain_id: domainId, guid, machine_row: machineRow, first_seen: now, last_seen: now })
+      .execute();
+  }
+
+  /** Records that a registration (and its machine) was seen now. */
+  async touch(db: Db, domainId: number, guid: string, machineRow: number, now: number): Promise<void> {
+    await db
+      .updateTable('domain_registrations')
+      .set({ last_seen: now })
+      .where('domain_id', '=', domainId)
+      .where('guid', '=', guid)
+      .execute();
+    await db.updateTable('domain_machines').set({ last_seen: now }).where('id', '=', machineRow).execute();
+  }
+
+  async deleteRegistration(db: Db, domainId: number, guid: string): Promise<void> {
+    await db.deleteFrom('domain_registrations').where('domain_id', '=', domainId).where('guid', '=', guid).execute();
+  }
+
+  async countRegistrationsOnMachine(db: Db, machineRow: number): Promise<number> {
+    const row = await db
+      .selectFrom('domain_registrations')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('machine_row', '=', machineRow)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async deleteMachine(db: Db, machineRow: number): Promise<void> {
+    await db.deleteFrom('domain_machines').where('id', '=', machineRow).execute();
+  }
+
+  async listKeys(db: Db, domainId: number): Promise<KeyRecord[]> {
+    const rows = await db
+      .selectFrom('domain_keys')
+      .selectAll()
+      .where('domain_id', '=', domainId)
+      .orderBy('version')
+      .execute();
+    return rows.map((row) => ({
+      version: row.version,
+      publicKeySpki: Buffer.from(row.public_key, 'base64'),
+      sealedPrivate: row.sealed_private,
+      certificate: row.certificate === null ? null : Buffer.from(row.certificate, 'base64'),
+      certificateNotBefore: row.certificate_not_before,
+      createdAt: row.created_at,
+    }));
+  }
+
+  async addKey(db: Db, domainId: number, key: KeyRecord): Promise<void> {
+    await db
+      .insertInto('domain_keys')
+      .values({
+        domain_id: domainId,
+        version: key.version,
+        public_key: key.publicKeySpki.toString('base64'),
+        sealed_private: key.sealedPrivate,
+        certificate: key.certificate?.toString('base64') ?? null,
+        certificate_not_before: key.certificateNotBefore,
+        created_at: key.createdAt,
+      })
+      .execute();
+  }
+
+  async saveCertificate(db: Db, domainId: number, version: number, certificate: Buffer, notBefore: number) {
+    await db
+      .updateTable('domain_keys')
+      .set({ certificate: certificate.toString('base64'), certificate_not_before: notBefore })
+      .where('domain_id', '=', domainId)
+      .where('version', '=', version)
+      .execute();
+  }
+
+  async hasSeenMessage(db: Db, guid: string, mid: string, since: number): Promise<boolean> {
+    const row = await db
+      .selectFrom('seen_messages')
+      .select('seen_at')
+      .where('guid', '=', guid)
+      .where('mid', '=', mid)
+      .where('seen_at', '>=', since)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Records a message id; a concurrent twin of the same request loses with REQ_REPLAYED. */
+  async recordMessage(db: Db, guid: string, mid: string, now: number, since: number): Promise<void> {
+    try {
+      // An id older than the replay window may be reused: replace its row.
+      await db
+        .deleteFrom('seen_messages')
+        .where('guid', '=', guid)
+        .where('mid', '=', mid)
+        .where('seen_at', '<', since)
+        .execute();
+      await db.insertInto('seen_messages').values({ guid, mid, seen_at: now }).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DomainError('REQ_REPLAYED', 'message id was seen before');
+      throw error;
+    }
+  }
+
+  async purgeMessages(db: Db, before: number): Promise<number> {
+    const result = await db.deleteFrom('seen_messages').where('seen_at', '<', before).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+const flag = (value: boolean) => (value ? 1 : 0);
+
+function toDomain(row: {
+  id: number;
+  mode: Mode;
+  name: string;
+  auth_required: number;
+  auth_namespace: string | null;
+  max_membership: number | null;
+  key_rollover_required: number;
+  disabled: number;
+  member_count: number;
+  created_at: number;
+  updated_at: number;
+}): DomainRecord {
+  return {
+    id: row.id,
+    mode: row.mode,
+    name: row.name,
+    authRequired: row.auth_required === 1,
+    authNamespace: row.auth_namespace,
+    maxMembership: row.max_membership,
+    keyRolloverRequired: row.key_rollover_required === 1,
+    disabled: row.disabled === 1,
+    memberCount: row.member_count,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toRegistration(row: {
+  guid: string;
+  machine_row: number;
+  components: string;
+  first_seen: number;
+  last_seen: number;
+}): RegistrationRecord {
+  return {
+    guid: row.guid,
+    machineRow: row.machine_row,
+    components: JSON.parse(row.components) as string[],
+    firstSeen: Number(row.first_seen),
+    lastSeen: Number(row.last_seen),
+  };
+}

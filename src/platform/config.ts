@@ -1,0 +1,238 @@
+/**
+ * The one configuration object, read from environment variables once at startup.
+ *
+ * Every option is declared in `OPTIONS` with its variable, default and meaning; the README's
+ * configuration table is checked against this list by a test, so the two cannot drift.
+ * Names from ../shared/spec/operations.md are fixed.
+ */
+import path from 'node:path';
+
+export type DatabaseTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Public root URL without a trailing slash, or undefined = http://localhost:{bound port}. */
+  publicUrl: string | undefined;
+  dataDir: string;
+  database: DatabaseTarget;
+  dbPoolSize: number;
+  autoMigrate: boolean;
+  masterKey: Buffer | undefined;
+  adminToken: string | undefined;
+  authIssuersFile: string | undefined;
+  machineIssuersFile: string | undefined;
+  localIssuerId: string;
+  indivIssuerId: string;
+  machineTokenTtlS: number;
+  credentialLifetimeS: number;
+  timestampToleranceS: number;
+  domainCaCertFile: string | undefined;
+  domainCaKeyFile: string | undefined;
+  anonymousDefaults: PolicyDefaults;
+  identityDefaults: PolicyDefaults;
+  trustedProxies: string[];
+  logLevel: string;
+}
+
+export interface PolicyDefaults {
+  authRequired: boolean;
+  maxMembership: number | null;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+interface Option {
+  env: string;
+  default: string;
+  doc: string;
+}
+
+/** Documentation of every option, in README order. */
+export const OPTIONS: readonly Option[] = [
+  { env: 'DOMUS_HOST', default: '127.0.0.1', doc: 'listen address' },
+  { env: 'DOMUS_PORT', default: '8080', doc: 'listen port (`0` = any free port; the chosen port is logged)' },
+  {
+    env: 'DOMUS_PUBLIC_URL',
+    default: 'http://localhost:{port}',
+    doc: 'public root used in URLs the server hands out (domain server URL, certificates)',
+  },
+  {
+    env: 'DOMUS_DATA_DIR',
+    default: './data',
+    doc: 'where the embedded database, the master key and generated secrets live',
+  },
+  {
+    env: 'DOMUS_DATABASE_URL',
+    default: 'SQLite file `domus.sqlite` in the data dir',
+    doc: '`postgres://…` selects PostgreSQL; `sqlite:<path>` an SQLite file',
+  },
+  { env: 'DOMUS_DB_POOL_SIZE', default: '10', doc: 'PostgreSQL connections per process' },
+  {
+    env: 'DOMUS_AUTO_MIGRATE',
+    default: 'true',
+    doc: 'apply pending migrations on start; `false` = refuse to start while any is pending',
+  },
+  {
+    env: 'DOMUS_MASTER_KEY',
+    default: 'generated into `master.key` in the data dir',
+    doc: '32 bytes, base64: encrypts every stored private key. Set it when several processes share one database',
+  },
+  {
+    env: 'DOMUS_ADMIN_TOKEN',
+    default: 'generated into `admin-token` in the data dir, printed on first start',
+    doc: 'bearer token of the admin API',
+  },
+  {
+    env: 'DOMUS_AUTH_ISSUERS_FILE',
+    default: 'none',
+    doc: 'JSON `{ "<issuer id>": { "keys": [<public JWK>, …] } }`: extra trusted auth-token issuers',
+  },
+  {
+    env: 'DOMUS_MACHINE_ISSUERS_FILE',
+    default: 'none',
+    doc: 'same shape: extra trusted machine-token (individualization) issuers',
+  },
+  { env: 'DOMUS_LOCAL_ISSUER', default: 'domus-local', doc: 'issuer id of the tokens `domus token mint` signs' },
+  { env: 'DOMUS_INDIV_ISSUER', default: 'domus-indiv', doc: 'issuer id of the machine tokens this server issues' },
+  { env: 'DOMUS_MACHINE_TOKEN_TTL_S', default: '315360000', doc: 'machine token lifetime (10 years)' },
+  { env: 'DOMUS_CREDENTIAL_LIFETIME_S', default: '2592000', doc: 'domain certificate lifetime (30 days)' },
+  { env: 'DOMUS_TIMESTAMP_TOLERANCE_S', default: '300', doc: 'domain request timestamp tolerance' },
+  {
+    env: 'DOMUS_DOMAIN_CA_CERT_FILE',
+    default: 'none (CA generated on first start)',
+    doc: 'PEM certificate of an existing Domain CA (with `DOMUS_DOMAIN_CA_KEY_FILE`)',
+  },
+  { env: 'DOMUS_DOMAIN_CA_KEY_FILE', default: 'none', doc: 'PEM PKCS#8 private key (EC P-256) of that Domain CA' },
+  { env: 'DOMUS_ANON_AUTH_REQUIRED', default: 'false', doc: 'policy default of new anonymous domains' },
+  {
+    env: 'DOMUS_ANON_MAX_MEMBERSHIP',
+    default: 'none',
+    doc: 'policy default of new anonymous domains (`none` = unlimited)',
+  },
+  { env: 'DOMUS_IDENTITY_MAX_MEMBERSHIP', default: '5', doc: 'policy default of new identity-based domains' },
+  {
+    env: 'DOMUS_TRUSTED_PROXIES',
+    default: 'none',
+    doc: 'comma-separated addresses/CIDRs whose `X-Forwarded-For` is believed',
+  },
+  { env: 'DOMUS_LOG_LEVEL', default: 'info', doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`' },
+];
+
+export function loadConfig(env: Env = process.env): Config {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const dataDir = path.resolve(read('DOMUS_DATA_DIR') ?? './data');
+
+  return {
+    host: read('DOMUS_HOST') ?? '127.0.0.1',
+    port: integer('DOMUS_PORT', read('DOMUS_PORT'), 8080, 0, 65535),
+    publicUrl: publicUrl(read('DOMUS_PUBLIC_URL')),
+    dataDir,
+    database: databaseTarget(read('DOMUS_DATABASE_URL'), dataDir),
+    dbPoolSize: integer('DOMUS_DB_POOL_SIZE', read('DOMUS_DB_POOL_SIZE'), 10, 1, 1000),
+    autoMigrate: boolean('DOMUS_AUTO_MIGRATE', read('DOMUS_AUTO_MIGRATE'), true),
+    masterKey: masterKey(read('DOMUS_MASTER_KEY')),
+    adminToken: adminToken(read('DOMUS_ADMIN_TOKEN')),
+    authIssuersFile: read('DOMUS_AUTH_ISSUERS_FILE'),
+    machineIssuersFile: read('DOMUS_MACHINE_ISSUERS_FILE'),
+    localIssuerId: read('DOMUS_LOCAL_ISSUER') ?? 'domus-local',
+    indivIssuerId: read('DOMUS_INDIV_ISSUER') ?? 'domus-indiv',
+    machineTokenTtlS: integer('DOMUS_MACHINE_TOKEN_TTL_S', read('DOMUS_MACHINE_TOKEN_TTL_S'), 315_360_000, 60),
+    credentialLifetimeS: integer('DOMUS_CREDENTIAL_LIFETIME_S', read('DOMUS_CREDENTIAL_LIFETIME_S'), 2_592_000, 600),
+    timestampToleranceS: integer('DOMUS_TIMESTAMP_TOLERANCE_S', read('DOMUS_TIMESTAMP_TOLERANCE_S'), 300, 1, 86_400),
+    ...domainCaFiles(read('DOMUS_DOMAIN_CA_CERT_FILE'), read('DOMUS_DOMAIN_CA_KEY_FILE')),
+    anonymousDefaults: {
+      authRequired: boolean('DOMUS_ANON_AUTH_REQUIRED', read('DOMUS_ANON_AUTH_REQUIRED'), false),
+      maxMembership: limit('DOMUS_ANON_MAX_MEMBERSHIP', read('DOMUS_ANON_MAX_MEMBERSHIP'), null),
+    },
+    identityDefaults: {
+      authRequired: true,
+      maxMembership: limit('DOMUS_IDENTITY_MAX_MEMBERSHIP', read('DOMUS_IDENTITY_MAX_MEMBERSHIP'), 5),
+    },
+    trustedProxies: (read('DOMUS_TRUSTED_PROXIES') ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+    logLevel: logLevel(read('DOMUS_LOG_LEVEL') ?? 'info'),
+  };
+}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function boolean(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined) return fallback;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function limit(name: string, raw: string | undefined, fallback: number | null): number | null {
+  if (raw === undefined) return fallback;
+  if (/^(none|unlimited)$/i.test(raw)) return null;
+  return integer(name, raw, 0, 0);
+}
+
+function publicUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`DOMUS_PUBLIC_URL must be an absolute URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('DOMUS_PUBLIC_URL must be an http or https URL');
+  }
+  if (url.search || url.hash) throw new ConfigError('DOMUS_PUBLIC_URL must not have a query or fragment');
+  return url.href.replace(/\/+$/, '');
+}
+
+function databaseTarget(raw: string | undefined, dataDir: string): DatabaseTarget {
+  if (raw === undefined) return { kind: 'sqlite', file: path.join(dataDir, 'domus.sqlite') };
+  if (/^postgres(ql)?:\/\//i.test(raw)) return { kind: 'postgres', url: raw };
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!file) throw new ConfigError('DOMUS_DATABASE_URL sqlite:<path> needs a path');
+    return { kind: 'sqlite', file: file === ':memory:' ? file : path.resolve(file) };
+  }
+  throw new ConfigError('DOMUS_DATABASE_URL must start with postgres://, postgresql:// or sqlite:');
+}
+
+function masterKey(raw: string | undefined): Buffer | undefined {
+  if (raw === undefined) return undefined;
+  const key = Buffer.from(raw, 'base64');
+  if (key.length !== 32) throw new ConfigError('DOMUS_MASTER_KEY must be 32 bytes in base64');
+  return key;
+}
+
+function adminToken(raw: string | undefined): string | undefined {
+  if (raw !== undefined && raw.length < 16) throw new ConfigError('DOMUS_ADMIN_TOKEN must be at least 16 characters');
+  return raw;
+}
+
+function domainCaFiles(cert: string | undefined, key: string | undefined) {
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError('DOMUS_DOMAIN_CA_CERT_FILE and DOMUS_DOMAIN_CA_KEY_FILE go together');
+  }
+  return { domainCaCertFile: cert, domainCaKeyFile: key };
+}
+
+function logLevel(raw: string): string {
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  if (!levels.includes(raw)) throw new ConfigError(`DOMUS_LOG_LEVEL must be one of ${levels.join(', ')}`);
+  return raw;
+}

@@ -1,0 +1,67 @@
+/**
+ * Compact JWS with ES256 only, on node:crypto directly: the two signatures every domain request
+ * carries (the request and its machine token) are checked here, on the hot path. Accepting a
+ * single algorithm leaves no room for algorithm confusion.
+ */
+import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+
+export interface DecodedJws {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  signingInput: string;
+  signature: Buffer;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]*$/;
+
+/** Splits and parses a compact JWS without checking its signature; null when malformed. */
+export function decodeJws(token: string): DecodedJws | null {
+  const parts = token.split('.');
+  if (parts.length !== 3) return null;
+  const [h, p, s] = parts as [string, string, string];
+  if (!SEGMENT.test(h) || !SEGMENT.test(p) || !SEGMENT.test(s)) return null;
+  const header = parseObject(h);
+  const payload = parseObject(p);
+  if (!header || !payload) return null;
+  return { header, payload, signingInput: `${h}.${p}`, signature: Buffer.from(s, 'base64url') };
+}
+
+function parseObject(segment: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when `jws` is an ES256 signature by `key` (an EC P-256 public key). */
+export function verifyEs256(jws: DecodedJws, key: KeyObject): boolean {
+  if (jws.header.alg !== 'ES256' || jws.signature.length !== 64) return false;
+  return verify('sha256', Buffer.from(jws.signingInput), { key, dsaEncoding: 'ieee-p1363' }, jws.signature);
+}
+
+/** Signs `payload` as a compact ES256 JWS with the given protected header. */
+export function signEs256(header: Record<string, unknown>, payload: unknown, key: KeyObject): string {
+  const input = `${b64json({ ...header, alg: 'ES256' })}.${b64json(payload)}`;
+  const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+  return `${input}.${signature.toString('base64url')}`;
+}
+
+function b64json(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** Imports a public EC P-256 JWK; null when it is anything else (or carries a private part). */
+export function importP256PublicJwk(jwk: unknown): KeyObject | null {
+  if (jwk === null || typeof jwk !== 'object') return null;
+  const { kty, crv, x, y, d } = jwk as Record<string, unknown>;
+  if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string' || d !== undefined) return null;
+  try {
+    return createPublicKey({ key: { kty, crv, x, y }, format: 'jwk' });
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Explicit, versioned migrations, written once for both dialects and applied in name order.
+ * New migrations are added to MIGRATIONS; a migration that has run is never edited.
+ */
+import {
+  type CreateTableBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationResultSet,
+  Migrator,
+  PostgresAdapter,
+} from 'kysely';
+import * as domains from './migrations/2026-11-25-01-domains.js';
+
+const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-25-01-domains': domains,
+};
+
+/** An auto-increment integer primary key `id`, spelled for the dialect at hand. */
+export function autoId<T extends string>(db: Kysely<unknown>, table: CreateTableBuilder<T, never>) {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  return postgres
+    ? table.addColumn('id', 'serial', (c) => c.primaryKey())
+    : table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+}
+
+function migrator<T>(db: Kysely<T>): Migrator {
+  return new Migrator({
+    db: db as unknown as Kysely<unknown>,
+    provider: { getMigrations: async () => MIGRATIONS },
+    migrationTableName: 'domus_migrations',
+    migrationLockTableName: 'domus_migrations_lock',
+  });
+}
+
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+function check(result: MigrationResultSet): string[] {
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new MigrationError(`migration ${failed} failed: ${String(result.error)}`);
+  }
+  return (result.results ?? []).map((r) => r.migrationName);
+}
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrateToLatest<T>(db: Kysely<T>): Promise<string[]> {
+  return check(await migrator(db).migrateToLatest());
+}
+
+/** Reverts the most recent migration; returns its name (empty when none was applied). */
+export async function migrateDown<T>(db: Kysely<T>): Promise<string[]> {
+  return check(await migrator(db).migrateDown());
+}
+
+/** Names of migrations not yet applied. */
+export async function pendingMigrations<T>(db: Kysely<T>): Promise<string[]> {
+  const all = await migrator(db).getMigrations();
+  return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
