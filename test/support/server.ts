@@ -1,0 +1,53 @@
+/** Starts a real Domus server on a free port for integration tests, on the given database. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createDomus, type Domus } from '../../src/app.js';
+import { loadConfig } from '../../src/platform/config.js';
+import type { TestDatabase } from './databases.js';
+
+export interface TestServer {
+  domus: Domus;
+  url: string;
+  adminToken: string;
+  dataDir: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
+  admin(method: string, pathname: string, body?: unknown): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(database: TestDatabase, env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'domus-data-'));
+  const config = loadConfig({
+    DOMUS_DATA_DIR: dataDir,
+    DOMUS_DATABASE_URL: database.url,
+    DOMUS_PORT: '0',
+    DOMUS_LOG_LEVEL: 'silent',
+    DOMUS_DB_POOL_SIZE: '4',
+    ...env,
+  });
+  const domus = await createDomus(config);
+  const url = await domus.listen();
+  const adminToken = domus.secrets.adminToken;
+  return {
+    domus,
+    url,
+    adminToken,
+    dataDir,
+    async admin(method, pathname, body) {
+      const response = await fetch(`${url}/admin/v1${pathname}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${adminToken}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json().catch(() => null) };
+    },
+    async close() {
+      await domus.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
