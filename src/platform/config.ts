@@ -95,7 +95,7 @@ export const OPTIONS: readonly Option[] = [
   {
     env: 'DOMUS_MACHINE_ISSUERS_FILE',
     default: 'none',
-    doc: 'same shape: extra trusted machine-token (individualization) issuers',
+    doc: 'same shape: extra trusted machine-token (individualization) issuers, EC P-256 keys',
   },
   { env: 'DOMUS_LOCAL_ISSUER', default: 'domus-local', doc: 'issuer id of the tokens `domus token mint` signs' },
   { env: 'DOMUS_INDIV_ISSUER', default: 'domus-indiv', doc: 'issuer id of the machine tokens this server issues' },

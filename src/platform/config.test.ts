@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, OPTIONS } from './config.js';
+
+describe('configuration', () => {
+  it('has safe embedded defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 8080);
+    assert.equal(config.publicUrl, undefined);
+    assert.deepEqual(config.database, { kind: 'sqlite', file: path.resolve('data/domus.sqlite') });
+    assert.equal(config.timestampToleranceS, 300);
+    assert.deepEqual(config.anonymousDefaults, { authRequired: false, maxMembership: null });
+    assert.deepEqual(config.identityDefaults, { authRequired: true, maxMembership: 5 });
+    assert.equal(config.credentialLifetimeS, 30 * 24 * 3600);
+  });
+
+  it('reads every option', () => {
+    const config = loadConfig({
+      DOMUS_PORT: '0',
+      DOMUS_PUBLIC_URL: 'https://drm.example.com/',
+      DOMUS_DATABASE_URL: 'postgres://u@h/db',
+      DOMUS_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+      DOMUS_ANON_MAX_MEMBERSHIP: '100',
+      DOMUS_IDENTITY_MAX_MEMBERSHIP: 'none',
+      DOMUS_AUTO_MIGRATE: 'false',
+      DOMUS_TRUSTED_PROXIES: '10.0.0.1, 192.168.0.0/16',
+    });
+    assert.equal(config.port, 0);
+    assert.equal(config.publicUrl, 'https://drm.example.com');
+    assert.deepEqual(config.database, { kind: 'postgres', url: 'postgres://u@h/db' });
+    assert.equal(config.masterKey?.length, 32);
+    assert.equal(config.anonymousDefaults.maxMembership, 100);
+    assert.equal(config.identityDefaults.maxMembership, null);
+    assert.equal(config.autoMigrate, false);
+    assert.deepEqual(config.trustedProxies, ['10.0.0.1', '192.168.0.0/16']);
+  });
+
+  it('refuses bad values with the variable named', () => {
+    const bad: Record<string, string> = {
+      DOMUS_PORT: '70000',
+      DOMUS_PUBLIC_URL: 'ftp://x',
+      DOMUS_DATABASE_URL: 'mysql://x',
+      DOMUS_MASTER_KEY: 'c2hvcnQ=',
+      DOMUS_ADMIN_TOKEN: 'short',
+      DOMUS_TIMESTAMP_TOLERANCE_S: '-1',
+      DOMUS_AUTO_MIGRATE: 'maybe',
+      DOMUS_LOG_LEVEL: 'loud',
+      DOMUS_DOMAIN_CA_CERT_FILE: '/only/the/cert.pem',
+    };
+    for (const [name, value] of Object.entries(bad)) {
+      assert.throws(
+        () => loadConfig({ [name]: value }),
+        (error: Error) => error instanceof ConfigError && error.message.includes(name),
+      );
+    }
+  });
+
+  it('documents every option in the README configuration table', () => {
+    const readme = fs.readFileSync(path.resolve('README.md'), 'utf8');
+    for (const option of OPTIONS) assert.match(readme, new RegExp(`\\| \`${option.env}\` \\|`), option.env);
+    const source = fs.readFileSync(new URL('./config.ts', import.meta.url), 'utf8');
+    const read = new Set([...source.matchAll(/read\('(DOMUS_[A-Z_]+)'\)/g)].map((m) => m[1]));
+    assert.deepEqual([...read].sort(), OPTIONS.map((o) => o.env).sort());
+  });
+});

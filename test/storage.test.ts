@@ -1,0 +1,201 @@
+/**
+ * The storage suite: migrations, the domain store, the key store and transactions, on SQLite
+ * always and on PostgreSQL when DOMUS_TEST_DATABASE_URL is set.
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { DomainError } from '../src/domains/errors.js';
+import { DomainStore } from '../src/domains/store.js';
+import { SealError, Sealer } from '../src/platform/crypto/sealing.js';
+import { KeyStore } from '../src/platform/keys/key-store.js';
+import { openStorage, type Storage } from '../src/platform/storage/database.js';
+import { migrateDown, migrateToLatest, pendingMigrations } from '../src/platform/storage/migrate.js';
+import { transaction, withRetry } from '../src/platform/storage/transaction.js';
+import { type TestDatabase, testDatabases } from './support/databases.js';
+
+const policy = { authRequired: false, authNamespace: null, maxMembership: 3, disabled: false };
+const components = ['a', 'b', 'c'];
+
+for (const kind of testDatabases()) {
+  describe(`storage on ${kind.name}`, () => {
+    let database: TestDatabase;
+    let storage: Storage;
+    const store = new DomainStore(kind.name);
+
+    before(async () => {
+      database = await kind.create();
+      storage = openStorage(database.target, 4);
+    });
+    after(async () => {
+      await storage.close();
+      await database.drop();
+    });
+
+    it('migrates up, down and up again while holding data', async () => {
+      assert.ok((await pendingMigrations(storage.db)).length > 0);
+      await migrateToLatest(storage.db);
+      assert.deepEqual(await pendingMigrations(storage.db), []);
+      await store.createDomain(storage.db, 'anonymous', 'before-down', policy, 1);
+      const reverted = await migrateDown(storage.db);
+      assert.equal(reverted.length, 1);
+      assert.equal((await pendingMigrations(storage.db)).length, 1);
+      await migrateToLatest(storage.db);
+      await store.createDomain(storage.db, 'anonymous', 'kept', policy, 1);
+      assert.equal((await store.findDomain(storage.db, 'anonymous', 'kept'))?.maxMembership, 3);
+      assert.deepEqual(await migrateToLatest(storage.db), []);
+    });
+
+    it('creates a domain once, whoever asks first', async () => {
+      await store.createDomain(storage.db, 'identity', 'ns:u', { ...policy, maxMembership: 5 }, 10);
+      await store.createDomain(storage.db, 'identity', 'ns:u', { ...policy, maxMembership: 9 }, 20);
+      const domain = await store.findDomain(storage.db, 'identity', 'ns:u');
+      assert.equal(domain?.maxMembership, 5);
+      assert.equal(domain?.createdAt, 10);
+      assert.equal(await store.findDomain(storage.db, 'anonymous', 'ns:u'), undefined);
+    });
+
+    it('keeps machines, registrations and reference counts', async () => {
+      await store.createDomain(storage.db, 'identity', 'ns:refs', policy, 1);
+      const domain = await store.findDomain(storage.db, 'identity', 'ns:refs');
+      assert.ok(domain);
+      const machine = await store.addMachine(storage.db, domain.id, components, 5);
+      await store.addRegistration(storage.db, domain.id, 'guid-1', machine, 5);
+      await store.addRegistration(storage.db, domain.id, 'guid-2', machine, 6);
+      assert.equal(await store.countRegistrationsOnMachine(storage.db, machine), 2);
+      await store.touch(storage.db, domain.id, 'guid-1', machine, 50);
+      const registration = await store.findRegistration(storage.db, domain.id, 'guid-1');
+      assert.deepEqual(registration, { guid: 'guid-1', machineRow: machine, components, firstSeen: 5, lastSeen: 50 });
+      assert.deepEqual(await store.listMachines(storage.db, domain.id), [{ id: machine, components }]);
+      await store.deleteRegistration(storage.db, domain.id, 'guid-1');
+      assert.equal(await store.countRegistrationsOnMachine(storage.db, machine), 1);
+      await store.deleteMachine(storage.db, machine);
+      assert.equal(await store.findRegistration(storage.db, domain.id, 'guid-2'), undefined, 'cascades');
+    });
+
+    it('stores key versions in order with their certificates', async () => {
+      await store.createDomain(storage.db, 'anonymous', 'keys', policy, 1);
+      const domain = await store.findDomain(storage.db, 'anonymous', 'keys');
+      assert.ok(domain);
+      for (const version of [2, 1]) {
+        await store.addKey(storage.db, domain.id, {
+          version,
+          publicKeySpki: Buffer.from([version]),
+          sealedPrivate: `sealed-${version}`,
+          certificate: null,
+          certificateNotBefore: null,
+          createdAt: version,
+        });
+      }
+      await store.saveCertificate(storage.db, domain.id, 2, Buffer.from('cert'), 1234);
+      const keys = await store.listKeys(storage.db, domain.id);
+      assert.deepEqual(
+        keys.map((k) => [k.version, k.certificate?.toString() ?? null, k.certificateNotBefore]),
+        [
+          [1, null, null],
+          [2, 'cert', 1234],
+        ],
+      );
+    });
+
+    it('remembers message ids for the replay window', async () => {
+      await store.recordMessage(storage.db, 'g', 'message-id-0001', 1000, 0);
+      assert.equal(await store.hasSeenMessage(storage.db, 'g', 'message-id-0001', 0), true);
+      assert.equal(await store.hasSeenMessage(storage.db, 'g', 'message-id-0001', 2000), false);
+      await assert.rejects(
+        transaction(storage, (trx) => store.recordMessage(trx, 'g', 'message-id-0001', 1500, 0)),
+        (error: Error) => error instanceof DomainError && error.errorName === 'REQ_REPLAYED',
+      );
+      // Older than the window: the id may be used again.
+      await store.recordMessage(storage.db, 'g', 'message-id-0001', 5000, 2000);
+      assert.equal(await store.purgeMessages(storage.db, 6000), 1);
+    });
+
+    it('rolls a failed transaction back whole', async () => {
+      await assert.rejects(
+        transaction(storage, async (trx) => {
+          await store.createDomain(trx, 'anonymous', 'rolled-back', policy, 1);
+          throw new Error('refused');
+        }),
+        /refused/,
+      );
+      assert.equal(await store.findDomain(storage.db, 'anonymous', 'rolled-back'), undefined);
+    });
+
+    it('serializes read-then-write under the domain lock', async () => {
+      await store.createDomain(storage.db, 'anonymous', 'counter', policy, 1);
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          transaction(storage, async (trx) => {
+            const domain = await store.lockDomain(trx, 'anonymous', 'counter');
+            assert.ok(domain);
+            await store.updateDomain(trx, domain.id, { memberCount: domain.memberCount + 1 }, 2);
+          }),
+        ),
+      );
+      assert.equal((await store.findDomain(storage.db, 'anonymous', 'counter'))?.memberCount, 20);
+    });
+
+    it('keeps server keys sealed and agrees on one key when created concurrently', async () => {
+      const keys = new KeyStore(storage, new Sealer(randomBytes(32)));
+      await keys.verifyMasterKey();
+      const create = async () => {
+        const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        return {
+          publicData: pair.publicKey.export({ format: 'jwk' }),
+          privatePkcs8: pair.privateKey.export({ format: 'der', type: 'pkcs8' }),
+        };
+      };
+      const [a, b] = await Promise.all([keys.loadOrCreate('race', create), keys.loadOrCreate('race', create)]);
+      assert.deepEqual(a.publicData, b.publicData);
+      const row = await sql<{
+        sealed_private: string;
+      }>`select sealed_private from server_keys where name = 'race'`.execute(storage.db);
+      const raw = a.privateKey.export({ format: 'der', type: 'pkcs8' });
+      const stored = row.rows[0]?.sealed_private ?? '';
+      assert.ok(stored.startsWith('v1.'));
+      assert.equal(stored.includes(raw.toString('base64')), false);
+      assert.equal(stored.includes(raw.toString('base64url')), false);
+    });
+
+    it('refuses a master key other than the one that sealed the keys', async () => {
+      const other = new KeyStore(storage, new Sealer(randomBytes(32)));
+      await assert.rejects(other.verifyMasterKey(), SealError);
+    });
+  });
+}
+
+describe('retry helper', () => {
+  it('retries serialization failures and deadlocks, not other errors', async () => {
+    for (const code of ['40001', '40P01', 'SQLITE_BUSY']) {
+      let calls = 0;
+      const result = await withRetry(async () => {
+        calls++;
+        if (calls < 3) throw Object.assign(new Error('conflict'), { code });
+        return 'done';
+      });
+      assert.equal(result, 'done');
+      assert.equal(calls, 3);
+    }
+    let calls = 0;
+    await assert.rejects(
+      withRetry(async () => {
+        calls++;
+        throw Object.assign(new Error('unique'), { code: '23505' });
+      }),
+    );
+    assert.equal(calls, 1);
+  });
+
+  it('gives up after a bounded number of attempts', async () => {
+    let calls = 0;
+    await assert.rejects(
+      withRetry(async () => {
+        calls++;
+        throw Object.assign(new Error('conflict'), { code: '40001' });
+      }),
+    );
+    assert.equal(calls, 8);
+  });
+});
