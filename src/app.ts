@@ -44,7 +44,9 @@ export class PendingMigrationsError extends Error {
 /** Opens storage and keys without the HTTP server: what the command line's offline commands need. */
 export async function openPlatform(config: Config, logger = createLogger(config.logLevel)) {
   const secrets = loadSecrets(config);
-  const storage = openStorage(config.database, config.dbPoolSize);
+  const storage = openStorage(config.database, config.dbPoolSize, (error) =>
+    logger.warn({ err: error }, 'database connection lost; the pool replaces it'),
+  );
   try {
     if (config.autoMigrate) {
       const applied = await migrateToLatest(storage.db);

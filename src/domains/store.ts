@@ -5,7 +5,6 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../platform/storage/database.js';
 import type { Database, DomainTable } from '../platform/storage/schema.js';
-import { isUniqueViolation } from '../platform/storage/transaction.js';
 import { DomainError } from './errors.js';
 
 export type Mode = DomainTable['mode'];
@@ -232,21 +231,20 @@ export class DomainStore {
     return row !== undefined;
   }
 
-  /** Records a message id; a concurrent twin of the same request loses with REQ_REPLAYED. */
+  /**
+   * Records a message id in one statement: a new id is inserted, an id older than the replay
+   * window is renewed, anything else (including a concurrent twin) is REQ_REPLAYED.
+   */
   async recordMessage(db: Db, guid: string, mid: string, now: number, since: number): Promise<void> {
-    try {
-      // An id older than the replay window may be reused: replace its row.
-      await db
-        .deleteFrom('seen_messages')
-        .where('guid', '=', guid)
-        .where('mid', '=', mid)
-        .where('seen_at', '<', since)
-        .execute();
-      await db.insertInto('seen_messages').values({ guid, mid, seen_at: now }).execute();
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new DomainError('REQ_REPLAYED', 'message id was seen before');
-      throw error;
-    }
+    const recorded = await db
+      .insertInto('seen_messages')
+      .values({ guid, mid, seen_at: now })
+      .onConflict((oc) =>
+        oc.columns(['guid', 'mid']).doUpdateSet({ seen_at: now }).where('seen_messages.seen_at', '<', since),
+      )
+      .returning('guid')
+      .executeTakeFirst();
+    if (!recorded) throw new DomainError('REQ_REPLAYED', 'message id was seen before');
   }
 
   async purgeMessages(db: Db, before: number): Promise<number> {

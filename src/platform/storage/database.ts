@@ -17,7 +17,15 @@ export interface Storage {
 
 const INT8_OID = 20;
 
-export function openStorage(target: DatabaseTarget, poolSize = 10): Storage {
+/**
+ * Opens storage. `onConnectionError` hears errors of idle PostgreSQL connections (a server
+ * restart, a terminated backend): the pool replaces them, and they must not crash the process.
+ */
+export function openStorage(
+  target: DatabaseTarget,
+  poolSize = 10,
+  onConnectionError: (error: Error) => void = () => {},
+): Storage {
   if (target.kind === 'postgres') {
     const pool = new pg.Pool({
       connectionString: target.url,
@@ -28,6 +36,7 @@ export function openStorage(target: DatabaseTarget, poolSize = 10): Storage {
           oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
+    pool.on('error', onConnectionError);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
