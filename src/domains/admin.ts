@@ -2,7 +2,7 @@
  * Operator actions on domains (operations.md, admin API): list and find domains, read and set
  * policy, list and remove members, force a key rollover.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../platform/storage/schema.js';
 import { transaction } from '../platform/storage/transaction.js';
 import { releaseRegistration } from './leave.js';
@@ -45,7 +45,11 @@ export class DomainAdmin {
       .orderBy('id')
       .limit(limit + 1);
     if (filter.mode) query = query.where('mode', '=', filter.mode);
-    if (filter.q) query = query.where('name', 'like', `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    if (filter.q) {
+      // Case-insensitive on both databases; SQLite has no default LIKE escape character: name it.
+      const pattern = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where(sql<boolean>`lower(${sql.ref('name')}) like ${pattern} escape ${'\\'}`);
+    }
     if (filter.cursor) query = query.where('id', '>', decodeCursor(filter.cursor));
     const rows = await query.execute();
     const page = rows.slice(0, limit);

@@ -1,5 +1,5 @@
 /** Operator routes of the domain server under /admin/v1 (operations.md). */
-import { Type } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
 import { adminGuard } from '../../platform/http/admin-auth.js';
 import type { HttpServer } from '../../platform/http/server.js';
 import { AdminError, type DomainAdmin } from '../admin.js';
@@ -7,7 +7,13 @@ import { AdminError, type DomainAdmin } from '../admin.js';
 const Mode = Type.Union([Type.Literal('anonymous'), Type.Literal('identity')]);
 const DomainParams = Type.Object({ mode: Mode, name: Type.String({ minLength: 1, maxLength: 512 }) });
 const AdminErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+/**
+ * `T | null` as one JSON Schema type list, which fastify's type coercion leaves alone when the
+ * value has either type. An anyOf would change valid input: with `[T, Null]` a null became 0
+ * (maxMembership null = unlimited was stored as 0), with `[Null, T]` a 0 would become null.
+ */
+const Nullable = <T extends TSchema & { type: string }>(schema: T) =>
+  Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] });
 
 const Policy = Type.Object({
   authRequired: Type.Boolean(),

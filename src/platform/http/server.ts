@@ -61,6 +61,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     },
     trustProxy: options.trustedProxies.length > 0 ? options.trustedProxies : false,
     bodyLimit: 64 * 1024,
+    // Path parameters carry domain names: up to 128 characters (anonymous) or 512 (identity),
+    // percent-encoded. Fastify's default of 100 answered a valid long name with its own 414.
+    routerOptions: { maxParamLength: 2048 },
+    // A schema's `additionalProperties: false` refuses unknown fields (fastify's default
+    // silently drops them, so a misspelt field would be ignored with a success answer).
+    ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
