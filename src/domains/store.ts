@@ -2,7 +2,7 @@
  * Storage of the domain server: every query on its tables, for both dialects. Callers pass the
  * transaction (or database) to run in; the domain row lock makes join and leave serial per domain.
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../platform/storage/database.js';
 import type { Database, DomainTable } from '../platform/storage/schema.js';
 import { DomainError } from './errors.js';
@@ -255,19 +255,7 @@ export class DomainStore {
 
 const flag = (value: boolean) => (value ? 1 : 0);
 
-function toDomain(row: {
-  id: number;
-  mode: Mode;
-  name: string;
-  auth_required: number;
-  auth_namespace: string | null;
-  max_membership: number | null;
-  key_rollover_required: number;
-  disabled: number;
-  member_count: number;
-  created_at: number;
-  updated_at: number;
-}): DomainRecord {
+function toDomain(row: Selectable<DomainTable>): DomainRecord {
   return {
     id: row.id,
     mode: row.mode,

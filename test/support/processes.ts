@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { type AdminCall, adminClient } from './admin-client.js';
 
 const BIN = fileURLToPath(new URL('../../bin/domus.js', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -69,8 +70,7 @@ export interface DomusProcess {
   child: ChildProcess;
   url: string;
   output(): string;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
-  admin(method: string, pathname: string, body?: unknown): Promise<{ status: number; body: any }>;
+  admin: AdminCall;
   /** SIGTERM, then SIGKILL if it has not exited after a grace period; resolves to the exit code. */
   stop(): Promise<number | null>;
 }
@@ -114,17 +114,7 @@ function serverProcess(
     child,
     url,
     output,
-    async admin(method, pathname, body) {
-      const response = await fetch(`${url}/admin/v1${pathname}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${adminToken}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: response.status, body: await response.json().catch(() => null) };
-    },
+    admin: adminClient(url, adminToken),
     stop: () => stopChild(child, exited),
   };
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createDomus, type Domus } from '../../src/app.js';
 import { loadConfig } from '../../src/platform/config.js';
+import { type AdminCall, adminClient } from './admin-client.js';
 import type { TestDatabase } from './databases.js';
 
 export interface TestServer {
@@ -11,8 +12,7 @@ export interface TestServer {
   url: string;
   adminToken: string;
   dataDir: string;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
-  admin(method: string, pathname: string, body?: unknown): Promise<{ status: number; body: any }>;
+  admin: AdminCall;
   close(): Promise<void>;
 }
 
@@ -34,17 +34,7 @@ export async function startTestServer(database: TestDatabase, env: Record<string
     url,
     adminToken,
     dataDir,
-    async admin(method, pathname, body) {
-      const response = await fetch(`${url}/admin/v1${pathname}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${adminToken}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: response.status, body: await response.json().catch(() => null) };
-    },
+    admin: adminClient(url, adminToken),
     async close() {
       await domus.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
