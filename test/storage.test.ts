@@ -64,7 +64,7 @@ for (const kind of testDatabases()) {
       await store.addRegistration(storage.db, domain.id, 'guid-1', machine, 5);
       await store.addRegistration(storage.db, domain.id, 'guid-2', machine, 6);
       assert.equal(await store.countRegistrationsOnMachine(storage.db, machine), 2);
-      await store.touch(storage.db, domain.id, 'guid-1', machine, 50);
+      await store.touch(storage.db, domain.id, 'guid-1', 50);
       const registration = await store.findRegistration(storage.db, domain.id, 'guid-1');
       assert.deepEqual(registration, { guid: 'guid-1', machineRow: machine, components, firstSeen: 5, lastSeen: 50 });
       assert.deepEqual(await store.listMachines(storage.db, domain.id), [{ id: machine, components }]);

@@ -78,8 +78,9 @@ export class RequestVerifier {
       );
     }
 
-    // 6. not replayed
-    if (await this.seenBefore(machine.guid, fields.mid)) {
+    // 6. not replayed. Join and leave record the id atomically before any other check of theirs;
+    // looking it up here too is needed only to put REQ_REPLAYED ahead of a bad auth token.
+    if (fields.at !== undefined && (await this.seenBefore(machine.guid, fields.mid))) {
       throw new DomainError('REQ_REPLAYED', 'message id was seen before');
     }
 

@@ -11,7 +11,14 @@ import type { Credential } from './domain-keys.js';
 import type { DomainRequest } from './envelope.js';
 import { DomainError } from './errors.js';
 import { machinesMatch } from './machine-id.js';
-import { checkAuthentication, type DomainDeps, type DomainTarget, domainNameOf, serverUrlOf } from './policy.js';
+import {
+  authenticationProblem,
+  checkAuthentication,
+  type DomainDeps,
+  type DomainTarget,
+  domainNameOf,
+  serverUrlOf,
+} from './policy.js';
 import type { DomainRecord, KeyRecord } from './store.js';
 
 export interface JoinAnswer {
@@ -25,22 +32,26 @@ export async function join(deps: DomainDeps, request: DomainRequest, target: Dom
   const name = domainNameOf(target, request.auth);
   const serverUrl = serverUrlOf(deps.publicRoot(), target.mode, name);
 
-  const { domain, keys } = await transaction(deps.storage, async (trx) => {
-    const now = Date.now();
-    await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
-    const domain = await lockOrCreate(deps, trx, target.mode, name, now);
+  const { domain, keys } =
+    (await rejoin(deps, request, target.mode, name)) ??
+    (await transaction(deps.storage, async (trx) => {
+      const now = Date.now();
+      await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
+      const domain = await lockOrCreate(deps, trx, target.mode, name, now);
 
-    checkAuthentication(domain, request.auth);
-    if (request.dn !== undefined && request.dn !== name) {
-      throw new DomainError('DOM_REG_DENIED', 'the client holds credentials of another domain');
-    }
-    if (domain.disabled) throw new DomainError('DOM_REG_DENIED', 'this domain is disabled');
+      checkAuthentication(domain, request.auth);
+      if (request.dn !== undefined && request.dn !== name) {
+        throw new DomainError('DOM_REG_DENIED', 'the client holds credentials of another domain');
+      }
+      if (domain.disabled) throw new DomainError('DOM_REG_DENIED', 'this domain is disabled');
 
-    const memberCount = await admit(deps, trx, domain, request, now);
-    const keys = await currentKeys(deps, trx, domain, serverUrl, now);
-    await deps.store.updateDomain(trx, domain.id, { memberCount, keyRolloverRequired: false }, now);
-    return { domain: { ...domain, memberCount }, keys };
-  });
+      const memberCount = await admit(deps, trx, domain, request, now);
+      const keys = await currentKeys(deps, trx, domain, serverUrl, now);
+      if (memberCount !== domain.memberCount || domain.keyRolloverRequired) {
+        await deps.store.updateDomain(trx, domain.id, { memberCount, keyRolloverRequired: false }, now);
+      }
+      return { domain: { ...domain, memberCount }, keys };
+    }));
 
   return {
     ver: request.ver,
@@ -48,6 +59,27 @@ export async function join(deps: DomainDeps, request: DomainRequest, target: Dom
     member: { guid: request.machine.guid, members: domain.memberCount, maxMembership: domain.maxMembership },
     credentials: deps.keys.credentials(domain.id, keys, request.machine.publicKey),
   };
+}
+
+/**
+ * The common case without a lock: a member re-joining a domain that needs no new key and no new
+ * certificate changes only its last-seen time. Anything else (a new member, a refusal, a due
+ * rollover or certificate) answers undefined and takes the locked path, which also decides the
+ * error, so refusals keep the contract's order and change nothing.
+ */
+async function rejoin(deps: DomainDeps, request: DomainRequest, mode: DomainRecord['mode'], name: string) {
+  const now = Date.now();
+  const found = await deps.store.findDomainAndRegistration(deps.storage.db, mode, name, request.machine.guid);
+  if (!found?.registration) return undefined;
+  const { domain, registration } = found;
+  if (domain.disabled || domain.keyRolloverRequired || authenticationProblem(domain, request.auth)) return undefined;
+  if (request.dn !== undefined && request.dn !== name) return undefined;
+  const keys = await deps.store.listKeys(deps.storage.db, domain.id);
+  if (keys.length === 0 || keys.some((key) => deps.keys.isStale(key, now))) return undefined;
+
+  await deps.store.recordMessage(deps.storage.db, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
+  await deps.store.touch(deps.storage.db, domain.id, registration.guid, now);
+  return { domain, keys };
 }
 
 async function lockOrCreate(
@@ -81,7 +113,7 @@ async function admit(
   const { guid, components } = request.machine;
   const existing = await deps.store.findRegistration(trx, domain.id, guid);
   if (existing) {
-    await deps.store.touch(trx, domain.id, guid, existing.machineRow, now);
+    await deps.store.touch(trx, domain.id, guid, now);
     return domain.memberCount;
   }
 
@@ -90,7 +122,6 @@ async function admit(
     const sameMachine = machines.find((machine) => machinesMatch(machine.components, components));
     if (sameMachine) {
       await deps.store.addRegistration(trx, domain.id, guid, sameMachine.id, now);
-      await deps.store.touch(trx, domain.id, guid, sameMachine.id, now);
       return domain.memberCount;
     }
   }

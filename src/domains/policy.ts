@@ -35,16 +35,17 @@ export function domainNameOf(target: DomainTarget, auth: AuthClaims | undefined)
   return `${auth.namespace}:${auth.subject}`;
 }
 
+/** Why `auth` does not satisfy the domain's authentication policy, or undefined when it does. */
+export function authenticationProblem(domain: DomainRecord, auth: AuthClaims | undefined): string | undefined {
+  if (domain.authRequired && !auth) return 'this domain needs an auth token';
+  if (auth && domain.authNamespace !== null && auth.namespace !== domain.authNamespace) {
+    return `this domain needs an auth token of namespace ${domain.authNamespace}`;
+  }
+  return undefined;
+}
+
 /** A domain that requires authentication needs a valid token, of its namespace if it has one. */
 export function checkAuthentication(domain: DomainRecord, auth: AuthClaims | undefined): void {
-  if (!domain.authRequired && domain.authNamespace === null) return;
-  if (domain.authRequired && !auth) {
-    throw new DomainError('DOM_AUTHENTICATION_REQUIRED', 'this domain needs an auth token');
-  }
-  if (auth && domain.authNamespace !== null && auth.namespace !== domain.authNamespace) {
-    throw new DomainError(
-      'DOM_AUTHENTICATION_REQUIRED',
-      `this domain needs an auth token of namespace ${domain.authNamespace}`,
-    );
-  }
+  const problem = authenticationProblem(domain, auth);
+  if (problem) throw new DomainError('DOM_AUTHENTICATION_REQUIRED', problem);
 }

@@ -138,7 +138,7 @@ export class DomainStore {
   async addMachine(db: Db, domainId: number, components: string[], now: number): Promise<number> {
     const row = await db
       .insertInto('domain_machines')
-      .values({ domain_id: domainId, components: JSON.stringify(components), first_seen: now, last_seen: now })
+      .values({ domain_id: domainId, components: JSON.stringify(components), first_seen: now })
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
@@ -151,15 +151,39 @@ export class DomainStore {
       .execute();
   }
 
-  /** Records that a registration (and its machine) was seen now. */
-  async touch(db: Db, domainId: number, guid: string, machineRow: number, now: number): Promise<void> {
+  /** A domain and, when it has one, the registration of `guid` in it: one round trip. */
+  async findDomainAndRegistration(
+    db: Db,
+    mode: Mode,
+    name: string,
+    guid: string,
+  ): Promise<{ domain: DomainRecord; registration: RegistrationRecord | undefined } | undefined> {
+    const row = await db
+      .selectFrom('domains as d')
+      .leftJoin('domain_registrations as r', (join) => join.onRef('r.domain_id', '=', 'd.id').on('r.guid', '=', guid))
+      .leftJoin('domain_machines as m', 'm.id', 'r.machine_row')
+      .selectAll('d')
+      .select(['r.guid', 'r.machine_row', 'm.components', 'r.first_seen', 'r.last_seen'])
+      .where('d.mode', '=', mode)
+      .where('d.name', '=', name)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { guid: found, machine_row, components, first_seen, last_seen, ...domain } = row;
+    const registration =
+      found !== null && machine_row !== null && components !== null && first_seen !== null && last_seen !== null
+        ? toRegistration({ guid: found, machine_row, components, first_seen, last_seen })
+        : undefined;
+    return { domain: toDomain(domain), registration };
+  }
+
+  /** Records that a registration was seen now. */
+  async touch(db: Db, domainId: number, guid: string, now: number): Promise<void> {
     await db
       .updateTable('domain_registrations')
       .set({ last_seen: now })
       .where('domain_id', '=', domainId)
       .where('guid', '=', guid)
       .execute();
-    await db.updateTable('domain_machines').set({ last_seen: now }).where('id', '=', machineRow).execute();
   }
 
   async deleteRegistration(db: Db, domainId: number, guid: string): Promise<void> {

@@ -63,8 +63,8 @@ export interface DomainMachineTable {
   domain_id: number;
   /** The machine ID: JSON array of component digests. */
   components: string;
+  /** When the slot was taken; last-seen times are kept per registration. */
   first_seen: number;
-  last_seen: number;
 }
 
 /** One registration (machine GUID) on a slot; the RI's UserDomainRefCount / DomainMembership. */
@@ -82,3 +82,4 @@ export interface SeenMessageTable {
   mid: string;
   seen_at: number;
 }
+

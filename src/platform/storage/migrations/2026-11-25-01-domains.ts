@@ -41,7 +41,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('domain_id', 'integer', (c) => c.notNull().references('domains.id').onDelete('cascade'))
     .addColumn('components', 'text', (c) => c.notNull())
     .addColumn('first_seen', 'bigint', (c) => c.notNull())
-    .addColumn('last_seen', 'bigint', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('domain_machines_domain').on('domain_machines').column('domain_id').execute();
 
