@@ -3,22 +3,12 @@
  * policy, list and remove members, force a key rollover.
  */
 import { type Kysely, sql } from 'kysely';
+import { AdminError } from '../platform/http/admin.js';
 import type { Database } from '../platform/storage/schema.js';
 import { transaction } from '../platform/storage/transaction.js';
 import { releaseRegistration } from './leave.js';
 import { ANONYMOUS_DOMAIN_NAME, type DomainDeps, serverUrlOf } from './policy.js';
 import type { DomainRecord, Mode } from './store.js';
-
-export class AdminError extends Error {
-  override name = 'AdminError';
-  constructor(
-    readonly status: 400 | 404,
-    readonly code: 'invalid_request' | 'not_found',
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface Page<T> {
   items: T[];

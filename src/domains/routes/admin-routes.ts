@@ -1,19 +1,11 @@
 /** Operator routes of the domain server under /admin/v1 (operations.md). */
-import { type Static, type TSchema, Type } from 'typebox';
-import { adminGuard } from '../../platform/http/admin-auth.js';
+import { Type } from 'typebox';
+import { adminErrors, adminScope, adminSecurity, Nullable } from '../../platform/http/admin.js';
 import type { HttpServer } from '../../platform/http/server.js';
-import { AdminError, type DomainAdmin } from '../admin.js';
+import type { DomainAdmin } from '../admin.js';
 
 const Mode = Type.Union([Type.Literal('anonymous'), Type.Literal('identity')]);
 const DomainParams = Type.Object({ mode: Mode, name: Type.String({ minLength: 1, maxLength: 512 }) });
-const AdminErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
-/**
- * `T | null` as one JSON Schema type list, which fastify's type coercion leaves alone when the
- * value has either type. An anyOf would change valid input: with `[T, Null]` a null became 0
- * (maxMembership null = unlimited was stored as 0), with `[Null, T]` a 0 would become null.
- */
-const Nullable = <T extends TSchema & { type: string }>(schema: T) =>
-  Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] });
 
 const Policy = Type.Object({
   authRequired: Type.Boolean(),
@@ -44,22 +36,13 @@ const PolicyInput = Type.Object(
   { additionalProperties: false },
 );
 
-const errors = { 400: AdminErrorBody, 401: AdminErrorBody, 404: AdminErrorBody };
+const { 409: _conflict, ...errors } = adminErrors;
 const tags = ['admin: domains'];
-const security = [{ adminToken: [] }];
+const security = adminSecurity;
 
 export async function adminRoutes(app: HttpServer, deps: { admin: DomainAdmin; adminToken: string }): Promise<void> {
   const { admin } = deps;
-  app.addHook('onRequest', adminGuard(deps.adminToken));
-  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
-    if (error instanceof AdminError)
-      return reply.status(error.status).send({ error: { code: error.code, message: error.message } });
-    if (error.validation || (error.statusCode !== undefined && error.statusCode < 500)) {
-      return reply.status(400).send({ error: { code: 'invalid_request', message: error.message } });
-    }
-    request.log.error({ err: error }, 'admin request failed');
-    return reply.status(500).send({ error: { code: 'internal', message: 'internal server error' } });
-  });
+  adminScope(app, deps.adminToken);
 
   app.get(
     '/domains',
