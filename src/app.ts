@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { createDomainModule, type DomainModule } from './domains/module.js';
+import { createEntitlementModule, type EntitlementModule } from './entitlements/module.js';
 import type { Config } from './platform/config.js';
 import { Sealer } from './platform/crypto/sealing.js';
 import { createHttpServer, type HttpServer } from './platform/http/server.js';
@@ -30,6 +31,7 @@ export interface Domus {
   issuers: TrustedIssuers;
   localIssuer: LocalIssuer;
   domains: DomainModule;
+  entitlements: EntitlementModule;
   http: HttpServer;
   /** The public root URL (after `listen`, with the bound port when none was configured). */
   publicRoot(): string;
@@ -78,8 +80,11 @@ export async function createDomus(config: Config, logger = createLogger(config.l
   if (!issuers.has(localIssuer.issuer)) issuers.add(localIssuer.issuer, [localIssuer.publicJwk]);
 
   const domains = await createDomainModule({ config, storage, keyStore, sealer, authTokens: issuers, publicRoot });
+  const entitlements = await createEntitlementModule({ storage, keyStore, sealer });
+  if (config.demo && (await entitlements.seedDemo())) logger.info('seeded the demo data');
   const http = await createHttpServer({ logger, trustedProxies: config.trustedProxies, version: VERSION });
   await domains.mount(http, secrets.adminToken, SERVER_NAME);
+  await entitlements.mount(http, secrets.adminToken);
   await http.ready();
 
   const purge = setInterval(() => {
@@ -96,6 +101,7 @@ export async function createDomus(config: Config, logger = createLogger(config.l
     issuers,
     localIssuer,
     domains,
+    entitlements,
     http,
     publicRoot,
     async listen() {

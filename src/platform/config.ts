@@ -33,6 +33,7 @@ export interface Config {
   identityDefaults: PolicyDefaults;
   trustedProxies: string[];
   logLevel: string;
+  demo: boolean;
 }
 
 export interface PolicyDefaults {
@@ -121,6 +122,11 @@ export const OPTIONS: readonly Option[] = [
     doc: 'comma-separated addresses/CIDRs whose `X-Forwarded-For` is believed',
   },
   { env: 'DOMUS_LOG_LEVEL', default: 'info', doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`' },
+  {
+    env: 'DOMUS_DEMO',
+    default: '`true` on the embedded default, else `false`',
+    doc: 'seed the demo data (operations.md) into an empty database',
+  },
 ];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -161,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
       .map((entry) => entry.trim())
       .filter(Boolean),
     logLevel: logLevel(read('DOMUS_LOG_LEVEL') ?? 'info'),
+    demo: boolean('DOMUS_DEMO', read('DOMUS_DEMO'), read('DOMUS_DATABASE_URL') === undefined),
   };
 }
 

@@ -11,9 +11,11 @@ import {
   PostgresAdapter,
 } from 'kysely';
 import * as domains from './migrations/2026-11-25-01-domains.js';
+import * as entitlements from './migrations/2026-11-25-02-entitlements.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-01-domains': domains,
+  '2026-11-25-02-entitlements': entitlements,
 };
 
 /** An auto-increment integer primary key `id`, spelled for the dialect at hand. */

@@ -13,6 +13,15 @@ export interface Database {
   domain_machines: DomainMachineTable;
   domain_registrations: DomainRegistrationTable;
   seen_messages: SeenMessageTable;
+  service_providers: ServiceProviderTable;
+  mvpds: MvpdTable;
+  integrations: IntegrationTable;
+  applications: ApplicationTable;
+  client_registrations: ClientRegistrationTable;
+  authentication_sessions: AuthenticationSessionTable;
+  profiles: ProfileTable;
+  user_agent_flows: UserAgentFlowTable;
+  throttle_buckets: ThrottleBucketTable;
 }
 
 /** Long-lived server keys (Domain CA, individualization, local token issuer), sealed at rest. */
@@ -83,3 +92,108 @@ export interface SeenMessageTable {
   seen_at: number;
 }
 
+/** A service provider (Adobe: requestor): one channel or brand. */
+export interface ServiceProviderTable {
+  id: string;
+  display_name: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A pay-TV provider and how Domus talks to it. */
+export interface MvpdTable {
+  id: string;
+  display_name: string;
+  logo_url: string;
+  protocol: 'oidc' | 'saml';
+  /** Protocol endpoints and ids, JSON; a client secret among them is sealed. */
+  connection: string;
+  has_logout_endpoint: number;
+  authn_ttl_s: number;
+  authz_ttl_s: number;
+  /** Claim of the MVPD's user info that lists the user's entitled resources. */
+  entitlement_claim: string;
+  /** Name qualifier of household domain tokens (domain-protocol.md §5). */
+  auth_namespace: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IntegrationTable {
+  service_provider_id: string;
+  mvpd_id: string;
+  active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A registered application: what its software statement lets it register for. */
+export interface ApplicationTable {
+  id: string;
+  name: string;
+  /** JSON arrays of service provider ids, redirect domains and scopes. */
+  service_providers: string;
+  redirect_domains: string;
+  scopes: string;
+  /** The id of the one valid software statement; issuing a new one revokes the old. */
+  statement_id: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Client credentials from Dynamic Client Registration. */
+export interface ClientRegistrationTable {
+  client_id: string;
+  secret_hash: string;
+  application_id: string;
+  statement_id: string;
+  redirect_uris: string;
+  created_at: number;
+}
+
+/** An authentication session: the code a primary device shows and a second screen resumes. */
+export interface AuthenticationSessionTable {
+  code: string;
+  session_id: string;
+  client_id: string;
+  service_provider_id: string;
+  device_id: string;
+  device_info: string;
+  mvpd_id: string | null;
+  domain_name: string | null;
+  redirect_url: string | null;
+  not_before: number;
+  not_after: number;
+}
+
+/** The result of a successful MVPD login, for one client, device, service provider and MVPD. */
+export interface ProfileTable {
+  id: string;
+  client_id: string;
+  device_id: string;
+  service_provider_id: string;
+  mvpd_id: string;
+  code: string | null;
+  session_id: string;
+  /** JSON map of user metadata. */
+  attributes: string;
+  /** Sealed JSON: what later MVPD round trips need (entitlements, id token for logout). */
+  sealed_upstream: string;
+  not_before: number;
+  not_after: number;
+}
+
+/** An MVPD login or logout in progress in a user agent, keyed by its `state`. */
+export interface UserAgentFlowTable {
+  state: string;
+  kind: 'login' | 'logout';
+  sealed_data: string;
+  expires_at: number;
+}
+
+/** Token buckets of the request throttle, shared by every process. */
+export interface ThrottleBucketTable {
+  key: string;
+  tokens: number;
+  updated_at: number;
+}

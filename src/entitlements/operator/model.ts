@@ -1,0 +1,59 @@
+/** The operator's model of the entitlement API (pass-api.md §2), as the rest of the module sees it. */
+
+export interface ServiceProvider {
+  id: string;
+  displayName: string;
+}
+
+/** How Domus reaches an MVPD over OpenID Connect. `builtin` names a demo provider Domus serves. */
+export type MvpdConnection =
+  | { kind: 'oidc'; issuer: string; clientId: string; clientSecret: string; scopes: string[] }
+  | { kind: 'builtin'; clientId: string; clientSecret: string };
+
+export interface Mvpd {
+  id: string;
+  displayName: string;
+  logoUrl: string;
+  protocol: 'oidc';
+  connection: MvpdConnection;
+  hasLogoutEndpoint: boolean;
+  authnTtlS: number;
+  authzTtlS: number;
+  /** Claim of the MVPD's user info listing the user's entitled resources (`*` = all). */
+  entitlementClaim: string;
+  /** Name qualifier (`nq`) of the household domain tokens of this MVPD's users. */
+  authNamespace: string;
+}
+
+export interface Integration {
+  serviceProviderId: string;
+  mvpdId: string;
+  active: boolean;
+}
+
+export interface Application {
+  id: string;
+  name: string;
+  serviceProviders: string[];
+  /** Host names a redirect URL may point at (a leading `*.` allows subdomains). */
+  redirectDomains: string[];
+  scopes: string[];
+  statementId: string;
+}
+
+/** True when `url` is an absolute http(s) URL on one of the application's redirect domains. */
+export function isAllowedRedirect(url: string, redirectDomains: readonly string[]): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return false;
+  if (parsed.username || parsed.password) return false;
+  const host = parsed.hostname.toLowerCase();
+  return redirectDomains.some((domain) => {
+    const allowed = domain.toLowerCase();
+    return allowed.startsWith('*.') ? host.endsWith(allowed.slice(1)) : host === allowed;
+  });
+}

@@ -1,0 +1,354 @@
+/**
+ * Operator routes of the entitlement API under /admin/v1 (operations.md): service providers,
+ * MVPDs, integrations, registered applications and their software statements. MVPD client
+ * secrets go in and never come out.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Static, Type } from 'typebox';
+import { AdminError, adminErrors, adminScope, adminSecurity } from '../../platform/http/admin.js';
+import type { HttpServer } from '../../platform/http/server.js';
+import type { Application, Mvpd } from '../operator/model.js';
+import type { SoftwareStatements } from '../operator/software-statements.js';
+import type { OperatorStore } from '../operator/store.js';
+
+const Id = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'letters, digits, ".", "_", "-"' });
+const HttpUrl = Type.String({ pattern: '^https?://', maxLength: 2048 });
+const LogoUrl = Type.String({ pattern: '^(https?://|data:image/)', maxLength: 16_384 });
+
+const ServiceProviderInput = Type.Object(
+  { displayName: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+const ServiceProvider = Type.Object({ id: Type.String(), displayName: Type.String() });
+
+const ConnectionInput = Type.Union([
+  Type.Object(
+    {
+      kind: Type.Literal('oidc'),
+      issuer: HttpUrl,
+      clientId: Type.String({ minLength: 1, maxLength: 256 }),
+      clientSecret: Type.String({ minLength: 1, maxLength: 512 }),
+      scopes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 20 })),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object({ kind: Type.Literal('builtin') }, { additionalProperties: false }),
+]);
+
+const MvpdFields = {
+  displayName: Type.String({ minLength: 1, maxLength: 200 }),
+  logoUrl: LogoUrl,
+  hasLogoutEndpoint: Type.Boolean(),
+  authnTtlS: Type.Integer({ minimum: 60, maximum: 400 * 86_400 }),
+  authzTtlS: Type.Integer({ minimum: 0, maximum: 86_400 }),
+  entitlementClaim: Type.String({ minLength: 1, maxLength: 128 }),
+  authNamespace: Type.String({ minLength: 1, maxLength: 128 }),
+};
+const MvpdInput = Type.Object(
+  { ...MvpdFields, protocol: Type.Literal('oidc'), connection: ConnectionInput },
+  { additionalProperties: false },
+);
+const MvpdView = Type.Object({
+  id: Type.String(),
+  ...MvpdFields,
+  protocol: Type.Literal('oidc'),
+  connection: Type.Object({
+    kind: Type.Union([Type.Literal('oidc'), Type.Literal('builtin')]),
+    issuer: Type.Optional(Type.String()),
+    clientId: Type.String(),
+    scopes: Type.Optional(Type.Array(Type.String())),
+  }),
+});
+
+const Integration = Type.Object({ serviceProviderId: Type.String(), mvpdId: Type.String(), active: Type.Boolean() });
+const Host = Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9.-]{1,253}$' });
+const ApplicationInput = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    serviceProviders: Type.Array(Id, { minItems: 1, maxItems: 100 }),
+    redirectDomains: Type.Array(Host, { minItems: 1, maxItems: 100 }),
+    scopes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 20 })),
+  },
+  { additionalProperties: false },
+);
+const ApplicationView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  serviceProviders: Type.Array(Type.String()),
+  redirectDomains: Type.Array(Type.String()),
+  scopes: Type.Array(Type.String()),
+});
+const Statement = Type.Object({ software_statement: Type.String() });
+
+export const DEFAULT_SCOPES = ['api:client:v2'];
+const security = adminSecurity;
+
+export async function operatorRoutes(
+  app: HttpServer,
+  deps: { store: OperatorStore; statements: SoftwareStatements; adminToken: string },
+): Promise<void> {
+  const { store, statements } = deps;
+  adminScope(app, deps.adminToken);
+  const notFound = (what: string) => new AdminError(404, 'not_found', `no such ${what}`);
+
+  // Service providers
+  let tags = ['admin: service providers'];
+  app.get(
+    '/service-providers',
+    {
+      schema: {
+        tags,
+        security,
+        response: { 200: Type.Object({ items: Type.Array(ServiceProvider) }), ...adminErrors },
+      },
+    },
+    async () => ({
+      items: await store.listServiceProviders(),
+    }),
+  );
+  app.get(
+    '/service-providers/:id',
+    { schema: { tags, security, params: Type.Object({ id: Id }), response: { 200: ServiceProvider, ...adminErrors } } },
+    async (request) => {
+      return (await store.serviceProvider(request.params.id)) ?? Promise.reject(notFound('service provider'));
+    },
+  );
+  app.put(
+    '/service-providers/:id',
+    {
+      schema: {
+        tags,
+        security,
+        params: Type.Object({ id: Id }),
+        body: ServiceProviderInput,
+        response: { 200: ServiceProvider, 201: ServiceProvider, ...adminErrors },
+      },
+    },
+    async (request, reply) => {
+      const sp = { id: request.params.id, displayName: request.body.displayName };
+      return reply.status((await store.putServiceProvider(sp)) ? 201 : 200).send(sp);
+    },
+  );
+  app.delete(
+    '/service-providers/:id',
+    { schema: { tags, security, params: Type.Object({ id: Id }), response: { 204: Type.Null(), ...adminErrors } } },
+    async (request, reply) => {
+      if (!(await store.deleteServiceProvider(request.params.id))) throw notFound('service provider');
+      return reply.status(204).send(null);
+    },
+  );
+
+  // MVPDs
+  tags = ['admin: MVPDs'];
+  app.get(
+    '/mvpds',
+    { schema: { tags, security, response: { 200: Type.Object({ items: Type.Array(MvpdView) }), ...adminErrors } } },
+    async () => ({
+      items: (await store.listMvpds()).map(mvpdView),
+    }),
+  );
+  app.get(
+    '/mvpds/:id',
+    { schema: { tags, security, params: Type.Object({ id: Id }), response: { 200: MvpdView, ...adminErrors } } },
+    async (request) => {
+      const mvpd = await store.mvpd(request.params.id);
+      if (!mvpd) throw notFound('MVPD');
+      return mvpdView(mvpd);
+    },
+  );
+  app.put(
+    '/mvpds/:id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'create or replace an MVPD; a builtin connection is served by Domus itself (demo provider)',
+        params: Type.Object({ id: Id }),
+        body: MvpdInput,
+        response: { 200: MvpdView, 201: MvpdView, ...adminErrors },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as Static<typeof MvpdInput>;
+      const existing = await store.mvpd(request.params.id);
+      const connection: Mvpd['connection'] =
+        body.connection.kind === 'oidc'
+          ? { ...body.connection, scopes: body.connection.scopes ?? ['openid', 'profile'] }
+          : existing?.connection.kind === 'builtin'
+            ? existing.connection
+            : { kind: 'builtin', clientId: `domus-${request.params.id}`, clientSecret: randomUUID() };
+      const mvpd: Mvpd = { id: request.params.id, ...body, connection };
+      const created = await store.putMvpd(mvpd);
+      return reply.status(created ? 201 : 200).send(mvpdView(mvpd));
+    },
+  );
+  app.delete(
+    '/mvpds/:id',
+    { schema: { tags, security, params: Type.Object({ id: Id }), response: { 204: Type.Null(), ...adminErrors } } },
+    async (request, reply) => {
+      if (!(await store.deleteMvpd(request.params.id))) throw notFound('MVPD');
+      return reply.status(204).send(null);
+    },
+  );
+
+  // Integrations
+  tags = ['admin: integrations'];
+  const IntegrationParams = Type.Object({ serviceProvider: Id, mvpd: Id });
+  app.get(
+    '/integrations',
+    {
+      schema: {
+        tags,
+        security,
+        querystring: Type.Object({ serviceProvider: Type.Optional(Id) }),
+        response: { 200: Type.Object({ items: Type.Array(Integration) }), ...adminErrors },
+      },
+    },
+    async (request) => ({ items: await store.listIntegrations(request.query.serviceProvider) }),
+  );
+  app.get(
+    '/integrations/:serviceProvider/:mvpd',
+    { schema: { tags, security, params: IntegrationParams, response: { 200: Integration, ...adminErrors } } },
+    async (request) => {
+      const integration = await store.integration(request.params.serviceProvider, request.params.mvpd);
+      if (!integration) throw notFound('integration');
+      return integration;
+    },
+  );
+  app.put(
+    '/integrations/:serviceProvider/:mvpd',
+    {
+      schema: {
+        tags,
+        security,
+        params: IntegrationParams,
+        body: Type.Object({ active: Type.Boolean() }, { additionalProperties: false }),
+        response: { 200: Integration, 201: Integration, ...adminErrors },
+      },
+    },
+    async (request, reply) => {
+      const { serviceProvider, mvpd } = request.params;
+      if (!(await store.serviceProvider(serviceProvider))) throw notFound('service provider');
+      if (!(await store.mvpd(mvpd))) throw notFound('MVPD');
+      const integration = { serviceProviderId: serviceProvider, mvpdId: mvpd, active: request.body.active };
+      return reply.status((await store.putIntegration(integration)) ? 201 : 200).send(integration);
+    },
+  );
+  app.delete(
+    '/integrations/:serviceProvider/:mvpd',
+    { schema: { tags, security, params: IntegrationParams, response: { 204: Type.Null(), ...adminErrors } } },
+    async (request, reply) => {
+      if (!(await store.deleteIntegration(request.params.serviceProvider, request.params.mvpd)))
+        throw notFound('integration');
+      return reply.status(204).send(null);
+    },
+  );
+
+  // Registered applications
+  tags = ['admin: applications'];
+  const save = async (id: string, body: Static<typeof ApplicationInput>) => {
+    for (const sp of body.serviceProviders) {
+      if (!(await store.serviceProvider(sp)))
+        throw new AdminError(400, 'invalid_request', `no such service provider: ${sp}`);
+    }
+    return store.putApplication({ id, ...body, scopes: body.scopes ?? DEFAULT_SCOPES });
+  };
+  app.get(
+    '/applications',
+    {
+      schema: {
+        tags,
+        security,
+        response: { 200: Type.Object({ items: Type.Array(ApplicationView) }), ...adminErrors },
+      },
+    },
+    async () => ({
+      items: (await store.listApplications()).map(applicationView),
+    }),
+  );
+  app.post(
+    '/applications',
+    { schema: { tags, security, body: ApplicationInput, response: { 201: ApplicationView, ...adminErrors } } },
+    async (request, reply) => {
+      const { application } = await save(randomUUID(), request.body);
+      return reply.status(201).send(applicationView(application));
+    },
+  );
+  app.get(
+    '/applications/:id',
+    { schema: { tags, security, params: Type.Object({ id: Id }), response: { 200: ApplicationView, ...adminErrors } } },
+    async (request) => {
+      const application = await store.application(request.params.id);
+      if (!application) throw notFound('application');
+      return applicationView(application);
+    },
+  );
+  app.put(
+    '/applications/:id',
+    {
+      schema: {
+        tags,
+        security,
+        params: Type.Object({ id: Id }),
+        body: ApplicationInput,
+        response: { 200: ApplicationView, 201: ApplicationView, ...adminErrors },
+      },
+    },
+    async (request, reply) => {
+      const { created, application } = await save(request.params.id, request.body);
+      return reply.status(created ? 201 : 200).send(applicationView(application));
+    },
+  );
+  app.delete(
+    '/applications/:id',
+    { schema: { tags, security, params: Type.Object({ id: Id }), response: { 204: Type.Null(), ...adminErrors } } },
+    async (request, reply) => {
+      if (!(await store.deleteApplication(request.params.id))) throw notFound('application');
+      return reply.status(204).send(null);
+    },
+  );
+  app.get(
+    '/applications/:id/software-statement',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "the application's current software statement",
+        params: Type.Object({ id: Id }),
+        response: { 200: Statement, ...adminErrors },
+      },
+    },
+    async (request) => {
+      const application = await store.application(request.params.id);
+      if (!application) throw notFound('application');
+      return { software_statement: await statements.sign(application) };
+    },
+  );
+  app.post(
+    '/applications/:id/software-statement',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'issue a new software statement; the old one and its client registrations stop working',
+        params: Type.Object({ id: Id }),
+        response: { 200: Statement, ...adminErrors },
+      },
+    },
+    async (request) => {
+      const application = await store.rotateStatement(request.params.id);
+      if (!application) throw notFound('application');
+      return { software_statement: await statements.sign(application) };
+    },
+  );
+}
+
+function mvpdView(mvpd: Mvpd) {
+  const { clientSecret: _secret, ...connection } = mvpd.connection;
+  return { ...mvpd, connection };
+}
+
+function applicationView(application: Application) {
+  const { statementId: _statement, ...view } = application;
+  return view;
+}
