@@ -80,7 +80,7 @@ export async function createDomus(config: Config, logger = createLogger(config.l
   if (!issuers.has(localIssuer.issuer)) issuers.add(localIssuer.issuer, [localIssuer.publicJwk]);
 
   const domains = await createDomainModule({ config, storage, keyStore, sealer, authTokens: issuers, publicRoot });
-  const entitlements = await createEntitlementModule({ storage, keyStore, sealer });
+  const entitlements = await createEntitlementModule({ config, storage, keyStore, sealer, publicRoot, logger });
   if (config.demo && (await entitlements.seedDemo())) logger.info('seeded the demo data');
   const http = await createHttpServer({ logger, trustedProxies: config.trustedProxies, version: VERSION });
   await domains.mount(http, secrets.adminToken, SERVER_NAME);

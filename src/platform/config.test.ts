@@ -15,6 +15,16 @@ describe('configuration', () => {
     assert.deepEqual(config.anonymousDefaults, { authRequired: false, maxMembership: null });
     assert.deepEqual(config.identityDefaults, { authRequired: true, maxMembership: 5 });
     assert.equal(config.credentialLifetimeS, 30 * 24 * 3600);
+    assert.deepEqual(config.throttle, { ratePerS: 1, burst: 10 });
+    assert.equal(config.accessTokenTtlS, 21_600);
+  });
+
+  it('reads the throttle limits', () => {
+    assert.deepEqual(loadConfig({ DOMUS_THROTTLE: '0.5/s, 20' }).throttle, { ratePerS: 0.5, burst: 20 });
+    assert.equal(loadConfig({ DOMUS_THROTTLE: 'off' }).throttle, null);
+    for (const bad of ['1/m,10', '0/s,10', '1/s,0', '1/s', 'fast']) {
+      assert.throws(() => loadConfig({ DOMUS_THROTTLE: bad }), /DOMUS_THROTTLE/, bad);
+    }
   });
 
   it('reads every option', () => {
@@ -49,6 +59,8 @@ describe('configuration', () => {
       DOMUS_AUTO_MIGRATE: 'maybe',
       DOMUS_LOG_LEVEL: 'loud',
       DOMUS_DOMAIN_CA_CERT_FILE: '/only/the/cert.pem',
+      DOMUS_THROTTLE: '10/s',
+      DOMUS_ACCESS_TOKEN_TTL_S: '10',
     };
     for (const [name, value] of Object.entries(bad)) {
       assert.throws(

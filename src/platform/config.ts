@@ -34,6 +34,18 @@ export interface Config {
   trustedProxies: string[];
   logLevel: string;
   demo: boolean;
+  /** JSON file of the demo identity provider's users; undefined = the users of operations.md. */
+  demoUsersFile: string | undefined;
+  /** Request throttle of the entitlement API per client IP, or null when off. */
+  throttle: ThrottleLimits | null;
+  accessTokenTtlS: number;
+}
+
+export interface ThrottleLimits {
+  /** Tokens added per second. */
+  ratePerS: number;
+  /** Bucket size: the requests a new client may make at once. */
+  burst: number;
 }
 
 export interface PolicyDefaults {
@@ -127,6 +139,21 @@ export const OPTIONS: readonly Option[] = [
     default: '`true` on the embedded default, else `false`',
     doc: 'seed the demo data (operations.md) into an empty database',
   },
+  {
+    env: 'DOMUS_DEMO_USERS_FILE',
+    default: 'alice, bob and carol (operations.md)',
+    doc: 'users of the built-in demo MVPDs: JSON `[{ user, password, userID, householdID, channels }]`',
+  },
+  {
+    env: 'DOMUS_THROTTLE',
+    default: "`1/s,10` (Adobe's: 1 request/s after a burst of 10)",
+    doc: 'entitlement API request limit per client IP: `off`, or `<rate>/s,<burst>`',
+  },
+  {
+    env: 'DOMUS_ACCESS_TOKEN_TTL_S',
+    default: '21600',
+    doc: 'lifetime of the access tokens `/o/client/token` issues (6 h)',
+  },
 ];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -168,6 +195,9 @@ export function loadConfig(env: Env = process.env): Config {
       .filter(Boolean),
     logLevel: logLevel(read('DOMUS_LOG_LEVEL') ?? 'info'),
     demo: boolean('DOMUS_DEMO', read('DOMUS_DEMO'), read('DOMUS_DATABASE_URL') === undefined),
+    demoUsersFile: read('DOMUS_DEMO_USERS_FILE'),
+    throttle: throttle(read('DOMUS_THROTTLE')),
+    accessTokenTtlS: integer('DOMUS_ACCESS_TOKEN_TTL_S', read('DOMUS_ACCESS_TOKEN_TTL_S'), 21_600, 60, 30 * 86_400),
   };
 }
 
@@ -191,6 +221,18 @@ function limit(name: string, raw: string | undefined, fallback: number | null): 
   if (raw === undefined) return fallback;
   if (/^(none|unlimited)$/i.test(raw)) return null;
   return integer(name, raw, 0, 0);
+}
+
+function throttle(raw: string | undefined): ThrottleLimits | null {
+  if (raw === undefined) return { ratePerS: 1, burst: 10 };
+  if (/^off$/i.test(raw)) return null;
+  const match = /^(\d+(?:\.\d+)?)\s*\/\s*s\s*,\s*(\d+)$/i.exec(raw);
+  const ratePerS = Number(match?.[1]);
+  const burst = Number(match?.[2]);
+  if (!match || !(ratePerS > 0) || ratePerS > 1_000_000 || burst < 1 || burst > 1_000_000) {
+    throw new ConfigError(`DOMUS_THROTTLE must be "off" or "<rate>/s,<burst>" (e.g. "1/s,10"), got "${raw}"`);
+  }
+  return { ratePerS, burst };
 }
 
 function publicUrl(raw: string | undefined): string | undefined {

@@ -105,6 +105,20 @@ export class OperatorStore {
     return row && { serviceProviderId: row.service_provider_id, mvpdId: row.mvpd_id, active: row.active === 1 };
   }
 
+  /** The MVPDs with an active integration with the service provider, by display name (no secret is opened). */
+  async activeMvpds(serviceProviderId: string): Promise<Pick<Mvpd, 'id' | 'displayName' | 'logoUrl'>[]> {
+    const rows = await this.db
+      .selectFrom('integrations as i')
+      .innerJoin('mvpds as m', 'm.id', 'i.mvpd_id')
+      .select(['m.id', 'm.display_name', 'm.logo_url'])
+      .where('i.service_provider_id', '=', serviceProviderId)
+      .where('i.active', '=', 1)
+      .orderBy('m.display_name')
+      .orderBy('m.id')
+      .execute();
+    return rows.map((row) => ({ id: row.id, displayName: row.display_name, logoUrl: row.logo_url }));
+  }
+
   async putIntegration(integration: Integration): Promise<boolean> {
     const now = Date.now();
     const existed = await this.integration(integration.serviceProviderId, integration.mvpdId);
@@ -202,7 +216,7 @@ export class OperatorStore {
 
 const secretLabel = (mvpdId: string) => `mvpd-client-secret:${mvpdId}`;
 
-function toApplication(row: Selectable<ApplicationTable>): Application {
+export function toApplication(row: Selectable<ApplicationTable>): Application {
   return {
     id: row.id,
     name: row.name,

@@ -97,7 +97,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         description: 'Entitlement server for streaming services: DRM device domains and their operator API.',
       },
       components: {
-        securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
+        securitySchemes: {
+          adminToken: { type: 'http', scheme: 'bearer' },
+          passAccessToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        },
       },
     },
   });

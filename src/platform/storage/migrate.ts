@@ -12,10 +12,12 @@ import {
 } from 'kysely';
 import * as domains from './migrations/2026-11-25-01-domains.js';
 import * as entitlements from './migrations/2026-11-25-02-entitlements.js';
+import * as oidcPayloads from './migrations/2026-11-25-03-oidc-payloads.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-01-domains': domains,
   '2026-11-25-02-entitlements': entitlements,
+  '2026-11-25-03-oidc-payloads': oidcPayloads,
 };
 
 /** An auto-increment integer primary key `id`, spelled for the dialect at hand. */

@@ -22,6 +22,7 @@ export interface Database {
   profiles: ProfileTable;
   user_agent_flows: UserAgentFlowTable;
   throttle_buckets: ThrottleBucketTable;
+  oidc_payloads: OidcPayloadTable;
 }
 
 /** Long-lived server keys (Domain CA, individualization, local token issuer), sealed at rest. */
@@ -196,4 +197,21 @@ export interface ThrottleBucketTable {
   key: string;
   tokens: number;
   updated_at: number;
+}
+
+/** State of the built-in demo identity providers: one oidc-provider model instance per row. */
+export interface OidcPayloadTable {
+  /** The provider (MVPD id) the row belongs to. */
+  namespace: string;
+  /** oidc-provider's model name: Session, Interaction, Grant, AuthorizationCode, AccessToken, … */
+  model: string;
+  id: string;
+  /** The model's payload, JSON. */
+  payload: string;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  /** Epoch milliseconds; null = no expiry. */
+  expires_at: number | null;
+  consumed_at: number | null;
 }

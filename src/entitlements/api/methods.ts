@@ -1,0 +1,50 @@
+/**
+ * What the entitlement API answers for a request no route takes (pass-api.md §7), installed as
+ * the not-found handler of the /api/v2 and /o prefixes:
+ *
+ * - a path some route serves with other methods: `OPTIONS` → 204 with `Allow` (and the CORS
+ *   preflight headers for an allowed origin); any other method → 405 with `Allow`;
+ * - a path no route serves: the server's usual 404.
+ *
+ * Routes are found in fastify's own router. A prefix's not-found handler is itself a wildcard
+ * route there (its match has a `*` parameter), which is how it is told apart from real routes.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpServer } from '../../platform/http/server.js';
+import { preflightHeaders } from './cors.js';
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** The methods routes serve `path` with (OPTIONS added when any), in a stable order. */
+export function allowedMethods(app: HttpServer, path: string): string[] {
+  const allowed = METHODS.filter((method) => {
+    const route = app.findRoute({ method, url: path });
+    return route !== null && !('*' in (route.params as Record<string, unknown>));
+  });
+  return allowed.length > 0 ? [...allowed, 'OPTIONS'] : [];
+}
+
+/**
+ * A not-found handler for a prefix scope; `methodNotAllowed` renders the 405 body in the scope's
+ * error shape.
+ */
+export function notFoundHandler(
+  app: HttpServer,
+  methodNotAllowed: (request: FastifyRequest, allowed: string[]) => unknown,
+) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = allowedMethods(app, path);
+    if (allowed.length === 0) {
+      return reply
+        .status(404)
+        .send({ error: { code: 'not_found', message: `no route for ${request.method} ${path}` } });
+    }
+    reply.header('allow', allowed.join(', '));
+    if (request.method === 'OPTIONS') {
+      preflightHeaders(request, reply, allowed);
+      return reply.status(204).send();
+    }
+    return reply.status(405).send(methodNotAllowed(request, allowed));
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Access tokens of the entitlement API (pass-rest-api-v2.md §2.2, pass-api.md §3.1): ES256 JWTs
+ * signed by a server key kept in the key store, so every process of a deployment issues and
+ * accepts the same tokens. Claims: `iss`, `sub` (the client id), `scopes` (comma-separated, as
+ * Adobe's tokens carry them), `iat`, `nbf`, `exp` and `jti` (the token's tracking id). The header
+ * names the key (`kid`), so a later key rollover can accept old and new keys side by side.
+ *
+ * A valid signature is only half of the check: the client registration behind `sub` must still
+ * exist and hold its application's current software statement (see api/request-context.ts).
+ */
+import { createPublicKey, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import { decodeJws, signEs256, verifyEs256 } from '../../platform/crypto/es256.js';
+import type { KeyStore } from '../../platform/keys/key-store.js';
+
+export const ACCESS_TOKEN_ISSUER = 'domus';
+const TOKEN_TYPE = 'at+jwt';
+const KEY_NAME = 'entitlement-access-tokens';
+/** Clock difference between processes tolerated on `nbf` (a token is never used past `exp`). */
+const LEEWAY_S = 30;
+
+export interface IssuedAccessToken {
+  id: string;
+  token: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  expiresInS: number;
+}
+
+export interface AccessTokenClaims {
+  clientId: string;
+  scopes: string[];
+  tokenId: string;
+}
+
+export class AccessTokens {
+  private constructor(
+    private readonly kid: string,
+    private readonly privateKey: KeyObject,
+    private readonly publicKey: KeyObject,
+    private readonly ttlS: number,
+  ) {}
+
+  static async load(keys: KeyStore, ttlS: number): Promise<AccessTokens> {
+    const stored = await keys.loadOrCreate<JWK>(KEY_NAME, async () => {
+      const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const jwk = pair.publicKey.export({ format: 'jwk' }) as JWK;
+      return {
+        publicData: { ...jwk, kid: await calculateJwkThumbprint(jwk) },
+        privatePkcs8: pair.privateKey.export({ format: 'der', type: 'pkcs8' }),
+      };
+    });
+    return new AccessTokens(
+      stored.publicData.kid as string,
+      stored.privateKey,
+      createPublicKey(stored.privateKey),
+      ttlS,
+    );
+  }
+
+  issue(clientId: string, scopes: readonly string[], now = Date.now()): IssuedAccessToken {
+    const id = randomUUID();
+    const iat = Math.floor(now / 1000);
+    const token = signEs256(
+      { typ: TOKEN_TYPE, kid: this.kid },
+      {
+        iss: ACCESS_TOKEN_ISSUER,
+        sub: clientId,
+        scopes: scopes.join(','),
+        iat,
+        nbf: iat,
+        exp: iat + this.ttlS,
+        jti: id,
+      },
+      this.privateKey,
+    );
+    return { id, token, createdAt: now, expiresInS: this.ttlS };
+  }
+
+  /** The claims of a token this server signed and that is valid now; null for anything else. */
+  verify(token: string, now = Date.now()): AccessTokenClaims | null {
+    const jws = decodeJws(token);
+    if (!jws || jws.header.typ !== TOKEN_TYPE || jws.header.kid !== this.kid) return null;
+    if (!verifyEs256(jws, this.publicKey)) return null;
+    const { iss, sub, scopes, nbf, exp, jti } = jws.payload;
+    if (iss !== ACCESS_TOKEN_ISSUER || typeof sub !== 'string' || typeof jti !== 'string') return null;
+    if (typeof scopes !== 'string' || typeof nbf !== 'number' || typeof exp !== 'number') return null;
+    const seconds = now / 1000;
+    if (nbf > seconds + LEEWAY_S || exp <= seconds) return null;
+    return { clientId: sub, scopes: scopes ? scopes.split(',') : [], tokenId: jti };
+  }
+}
