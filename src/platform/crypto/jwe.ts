@@ -5,17 +5,13 @@
  * shares one ephemeral key, so the ECDH and the key derivation run once per answer; each JWE
  * still has its own random content key and stands alone for any conforming decrypter.
  */
-import {
-  createCipheriv,
-  createHash,
-  diffieHellman,
-  generateKeyPairSync,
-  type KeyObject,
-  randomBytes,
-} from 'node:crypto';
+import { createCipheriv, createECDH, createHash, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
 
 const ALG = 'ECDH-ES+A256KW';
 const AES_KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
+/** DER SubjectPublicKeyInfo of an EC P-256 key up to its uncompressed point (0x04 | x | y). */
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
+const P256_POINT_BYTES = 65;
 
 export interface JweEncrypter {
   encrypt(plaintext: Uint8Array, contentType: string): string;
@@ -23,11 +19,19 @@ export interface JweEncrypter {
 
 /** Prepares encryption to `recipient` (an EC P-256 public key). */
 export function jweEncrypterFor(recipient: KeyObject): JweEncrypter {
-  const ephemeral = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const sharedSecret = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient });
+  // The ephemeral key is an ECDH object, not generateKeyPairSync + export({ format: 'jwk' }): on
+  // Node 20 that export can deadlock the thread for good when a garbage collection runs during it
+  // (the collected key-generation job's destructor waits for the key mutex the export holds).
+  const ephemeral = createECDH('prime256v1');
+  const point = ephemeral.generateKeys(); // uncompressed: 0x04 | x | y
+  const sharedSecret = ephemeral.computeSecret(p256Point(recipient));
   const kek = concatKdf(sharedSecret, ALG, 256);
-  const { kty, crv, x, y } = ephemeral.publicKey.export({ format: 'jwk' });
-  const epk = { kty, crv, x, y };
+  const epk = {
+    kty: 'EC',
+    crv: 'P-256',
+    x: point.subarray(1, 33).toString('base64url'),
+    y: point.subarray(33).toString('base64url'),
+  };
 
   return {
     encrypt(plaintext, contentType) {
@@ -46,6 +50,19 @@ export function jweEncrypterFor(recipient: KeyObject): JweEncrypter {
         .join('.');
     },
   };
+}
+
+/** The uncompressed point of an EC P-256 key (its public half). */
+function p256Point(key: KeyObject): Buffer {
+  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
+  const spki = publicKey.type === 'public' ? publicKey.export({ format: 'der', type: 'spki' }) : undefined;
+  if (
+    spki?.length !== P256_SPKI_PREFIX.length + P256_POINT_BYTES ||
+    !spki.subarray(0, P256_SPKI_PREFIX.length).equals(P256_SPKI_PREFIX)
+  ) {
+    throw new TypeError('a JWE recipient must be an EC P-256 public key');
+  }
+  return spki.subarray(P256_SPKI_PREFIX.length);
 }
 
 /** Concat KDF (NIST SP 800-56A) with SHA-256, empty PartyUInfo/PartyVInfo, as JWA specifies. */

@@ -1,0 +1,242 @@
+/** The benchmark's figures as tables: printed after the run and written to docs/benchmarks.md. */
+import type { CpuUse } from './cpu.js';
+import type { FloorResult } from './crypto-floor.js';
+import type { LoadResult } from './load.js';
+import type { ScaleResult, ThroughputFigure } from './scenarios.js';
+
+export const TARGETS = { joinVsFloor: 0.5, largeVsSmall: 1.5 } as const;
+
+export interface DatabaseFigures {
+  name: 'SQLite' | 'PostgreSQL';
+  throughput?: ThroughputFigure[];
+  scale?: ScaleResult;
+  /** Why a part was not measured. */
+  skipped?: string;
+}
+
+export interface RunFacts {
+  command: string;
+  date: string;
+  node: string;
+  cpu: string;
+  postgres: string;
+  concurrency: number;
+  warmupMs: number;
+  measureMs: number;
+  totalMs: number;
+  profileDir?: string;
+}
+
+export interface Figures {
+  facts: RunFacts;
+  hello: { result: LoadResult; cpu: CpuUse };
+  floors: FloorResult[];
+  databases: DatabaseFigures[];
+}
+
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en') : '–');
+const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
+const ratio = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}` : '–');
+const pct = (n: number) => (Number.isFinite(n) ? `${Math.round(n * 100)} %` : '–');
+const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+
+/** A Markdown table with padded columns, as the repository's formatter (biome) writes them. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((cell, i) => Math.max(3, cell.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${widths.map((width, i) => (cells[i] ?? '').padEnd(width)).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+function floorOf(figures: Figures, versions: number): number {
+  return figures.floors.find((f) => f.versions === versions)?.perSecond ?? Number.NaN;
+}
+
+export function throughputTable(figures: Figures): string {
+  const rows: string[][] = [];
+  for (const db of figures.databases) {
+    for (const t of db.throughput ?? []) {
+      const floor = floorOf(figures, t.versions);
+      const share = t.result.perSecond / floor;
+      rows.push([
+        db.name,
+        String(t.versions),
+        int(t.result.perSecond),
+        ms(t.result.p50Ms),
+        ms(t.result.p99Ms),
+        int(t.result.completed),
+        pct(t.cpu.server),
+        pct(t.cpu.machine),
+        int(floor),
+        ratio(share),
+        verdict(share >= TARGETS.joinVsFloor),
+      ]);
+    }
+  }
+  return table(
+    [
+      'Database',
+      'Key versions',
+      'Joins/s',
+      'p50 ms',
+      'p99 ms',
+      'Requests',
+      'Server CPU',
+      'Machine CPU',
+      'Crypto floor/s',
+      'Join ÷ floor',
+      `Target ≥ ${TARGETS.joinVsFloor}`,
+    ],
+    rows,
+  );
+}
+
+export function scaleTable(figures: Figures): string {
+  const rows: string[][] = [];
+  for (const db of figures.databases) {
+    const scale = db.scale;
+    if (!scale) continue;
+    const p50 = scale.large.p50Ms / scale.small.p50Ms;
+    const p99 = scale.large.p99Ms / scale.small.p99Ms;
+    for (const [figure, compare] of [
+      [scale.small, false],
+      [scale.large, true],
+    ] as const) {
+      rows.push([
+        db.name,
+        int(figure.members),
+        int(figure.count),
+        ms(figure.p50Ms),
+        ms(figure.p99Ms),
+        compare ? `${ratio(p50)} / ${ratio(p99)}` : '1',
+        compare ? `p50 ${verdict(p50 <= TARGETS.largeVsSmall)}, p99 ${verdict(p99 <= TARGETS.largeVsSmall)}` : '',
+      ]);
+    }
+  }
+  return table(
+    [
+      'Database',
+      'Members at start',
+      'New-machine joins',
+      'p50 ms',
+      'p99 ms',
+      '÷ 10-member (p50 / p99)',
+      `Target ≤ ${TARGETS.largeVsSmall}×`,
+    ],
+    rows,
+  );
+}
+
+export function referenceTable(figures: Figures): string {
+  return table(
+    ['Reference', 'Per second', 'Note'],
+    [
+      [
+        'plain node:http hello server',
+        int(figures.hello.result.perSecond),
+        `same load generator and connections; p50 ${ms(figures.hello.result.p50Ms)} ms, server CPU ${pct(figures.hello.cpu.server)}, machine CPU ${pct(figures.hello.cpu.machine)}`,
+      ],
+      ...figures.floors.map((f) => [
+        `crypto floor, ${f.versions} key version${f.versions === 1 ? '' : 's'}`,
+        int(f.perSecond),
+        `${int(f.iterations)} iterations on one core, no HTTP, no database`,
+      ]),
+    ],
+  );
+}
+
+function skippedNotes(figures: Figures): string {
+  const notes = figures.databases.filter((db) => db.skipped).map((db) => `- ${db.name}: not measured — ${db.skipped}`);
+  return notes.length > 0 ? `\n${notes.join('\n')}\n` : '';
+}
+
+/** The tables for the terminal. */
+export function summary(figures: Figures): string {
+  return [
+    'Join throughput (re-joins of member machines)',
+    throughputTable(figures),
+    '',
+    'Join latency of new machines by domain size',
+    scaleTable(figures),
+    '',
+    referenceTable(figures),
+    skippedNotes(figures),
+    `Total run time ${(figures.facts.totalMs / 1000).toFixed(0)} s`,
+  ].join('\n');
+}
+
+function runTable(f: RunFacts): string {
+  const rows = [
+    ['Command', `\`${f.command}\``],
+    ['Date', f.date],
+    ['Node', f.node],
+    ['Machine', f.cpu],
+    ['PostgreSQL', f.postgres],
+    [
+      'Load',
+      `${f.concurrency} keep-alive connections (node:http Agent), closed loop; ${f.warmupMs / 1000} s warm-up, then at most ${f.measureMs / 1000} s per figure`,
+    ],
+    ['Total run time', `${(f.totalMs / 1000).toFixed(0)} s`],
+  ];
+  if (f.profileDir) rows.push(['CPU profiles', `\`${f.profileDir}\``]);
+  return table(['Run', ''], rows);
+}
+
+/** docs/benchmarks.md, generated by each full run. */
+export function markdown(figures: Figures): string {
+  const f = figures.facts;
+  return `# Benchmarks
+
+<!-- Generated by \`npm run bench\` (bench/run.ts). Do not edit by hand: run it again. -->
+
+Domain join throughput and latency of the DRM domain server, measured through HTTP against
+\`domus serve\` running in its own process.
+
+${runTable(f)}
+
+## Join throughput
+
+Re-joins of 64 machines that are already members of one anonymous domain, each request with a
+fresh message id and timestamp (signed before the timed phase). _Crypto floor_ is the
+signature checks and key wrapping of one join done in a plain loop (below); the target is a
+join throughput of at least ${TARGETS.joinVsFloor} × the floor.
+
+${throughputTable(figures)}
+
+## Join latency by domain size
+
+New machines (never seen before) joining an anonymous domain that starts with 1,000,000
+members (filled with bulk SQL) and one that starts with 10, on the same server, one request at
+a time, in alternating rounds. The target is the large domain within ${TARGETS.largeVsSmall}× of the small one.
+
+${scaleTable(figures)}
+
+## References
+
+${referenceTable(figures)}
+${skippedNotes(figures)}
+## How to read this
+
+- The machine that produced these figures is shared and noisy (±25 % between runs is usual):
+  compare figures of one run with each other, not with another run's. The hello server's
+  rate is there to show how fast this machine was during this run.
+- The server and the load generator are separate processes on a two-core machine, and
+  PostgreSQL shares the same cores. The server is one Node process: a join's crypto, HTTP
+  handling and database driver share its one event loop.
+- _Server CPU_ is the server process's CPU time over the timed phase (100 % = one core; a little
+  more is possible from V8's helper threads). _Machine CPU_ is the busy share of all cores,
+  whoever used them. Server CPU near 100 % means the figure is bound by the server's own work;
+  machine CPU near 100 % with less server CPU means the cores were shared (the database, the
+  load generator, other tenants); both low means waiting (locks, round trips).
+- _Join ÷ floor_ is the share of the server's time a join spends on its unavoidable crypto:
+  at 1.0 the server would do nothing else. The floor runs in a tight loop in the benchmark's own
+  process, with warm caches, so it is a lower bound of the same work inside the server.
+- p50/p99 are nearest-rank percentiles over every successful request of the timed phase; any
+  failed request aborts the run, so every figure counts only successful joins. A p99 of a few
+  hundred samples rests on its few slowest requests: read it as a rough figure.
+- The 10-member domain grows by the new machines joining it during the measurement (a thousand
+  or so), which keeps it small next to a million.
+- \`npm run bench -- --profile\` writes a V8 CPU profile of each server child to
+  \`bench/results/profiles/\`; \`node --import tsx bench/profile-summary.ts <file>\` says where
+  the time went.
+`;
+}

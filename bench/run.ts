@@ -1,0 +1,185 @@
+/**
+ * `npm run bench`: domain join throughput and latency through HTTP on SQLite and PostgreSQL,
+ * the crypto floor and a plain node:http reference, in one run. Prints the tables and writes
+ * docs/benchmarks.md (and the raw figures to bench/results/latest.json).
+ *
+ * Options (for working on the benchmark; a published run uses none):
+ *   --profile            CPU-profile each server child into bench/results/profiles/<database>/
+ *   --databases=sqlite   measure only these databases (comma-separated: sqlite, postgres)
+ *   --members=N          size of the large domain (default 1,000,000)
+ *   --no-docs            do not rewrite docs/benchmarks.md
+ * PostgreSQL: DOMUS_BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres; a
+ * throw-away database is created there and dropped afterwards.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { createPostgres, createSqlite, type TestDatabase } from '../test/support/databases.js';
+import { type CpuUse, cpuMeter } from './cpu.js';
+import { measureFloor } from './crypto-floor.js';
+import { assertClean, type LoadResult, type PreparedRequest, runLoad } from './load.js';
+import { type DatabaseFigures, type Figures, markdown, summary } from './report.js';
+import { measureScale, measureThroughput, type Settings } from './scenarios.js';
+import { startDomus, startHello } from './server-process.js';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const POSTGRES_URL = process.env.DOMUS_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const { values: options } = parseArgs({
+  options: {
+    profile: { type: 'boolean', default: false },
+    databases: { type: 'string', default: 'sqlite,postgres' },
+    members: { type: 'string', default: '1000000' },
+    'no-docs': { type: 'boolean', default: false },
+  },
+});
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const settings: Settings = {
+  concurrency: 16,
+  warmupMs: 1500,
+  measureMs: 4000,
+  maxRequests: 40_000,
+  members: Number(options.members),
+  rounds: 4,
+  joinsPerRound: 250,
+  log,
+};
+if (!Number.isInteger(settings.members) || settings.members < 100)
+  throw new Error('--members must be an integer ≥ 100');
+
+function onlyLocal(url: string): void {
+  const host = new URL(url).hostname;
+  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
+    throw new Error(`the benchmark only talks to a local PostgreSQL, not ${host}`);
+  }
+}
+
+async function measureHello(): Promise<{ result: LoadResult; cpu: CpuUse }> {
+  const hello = await startHello();
+  try {
+    const request: PreparedRequest = { method: 'GET', path: '/', headers: {} };
+    const source = (i: number) => (i < 2_000_000 ? request : undefined);
+    await runLoad({ origin: hello.url, source, concurrency: settings.concurrency, maxMs: settings.warmupMs });
+    const meter = cpuMeter(hello.pid);
+    const result = await runLoad({
+      origin: hello.url,
+      source,
+      concurrency: settings.concurrency,
+      maxMs: settings.measureMs,
+    });
+    const cpu = meter();
+    assertClean('hello', result);
+    return { result, cpu };
+  } finally {
+    await hello.stop();
+  }
+}
+
+async function postgresVersion(): Promise<string> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    return (await client.query<{ server_version: string }>('show server_version')).rows[0]?.server_version ?? '?';
+  } finally {
+    await client.end();
+  }
+}
+
+async function measureDatabase(name: DatabaseFigures['name'], database: TestDatabase): Promise<DatabaseFigures> {
+  const profileDir = options.profile
+    ? path.join(REPO_ROOT, 'bench', 'results', 'profiles', name.toLowerCase())
+    : undefined;
+  const server = await startDomus({ databaseUrl: database.url, cpuProfileDir: profileDir });
+  log(`${name}: domus serve at ${server.url} (pid ${server.pid})`);
+  try {
+    const throughput = await measureThroughput(server, settings);
+    const scale = await measureScale(server, database.target, settings);
+    return { name, throughput, scale };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const wanted = new Set(options.databases.split(',').map((d) => d.trim()));
+  let postgres = 'not measured';
+
+  log('plain node:http hello server');
+  const hello = await measureHello();
+  log('crypto floor, 1 and 20 key versions');
+  const floors = [measureFloor(1, 3000), measureFloor(20, 3000)];
+
+  const databases: DatabaseFigures[] = [];
+  if (wanted.has('sqlite')) {
+    const db = await createSqlite();
+    try {
+      databases.push(await measureDatabase('SQLite', db));
+    } finally {
+      await db.drop();
+    }
+  }
+  if (wanted.has('postgres')) {
+    onlyLocal(POSTGRES_URL);
+    let db: TestDatabase | undefined;
+    try {
+      postgres = await postgresVersion();
+      db = await createPostgres(POSTGRES_URL);
+    } catch (error) {
+      log(`PostgreSQL unavailable at ${POSTGRES_URL}: ${(error as Error).message}`);
+      databases.push({ name: 'PostgreSQL', skipped: `no server at ${POSTGRES_URL} (${(error as Error).message})` });
+    }
+    if (db) {
+      try {
+        databases.push(await measureDatabase('PostgreSQL', db));
+      } finally {
+        await db.drop();
+      }
+    }
+  }
+
+  const args = process.argv.slice(2).join(' ');
+  const figures: Figures = {
+    facts: {
+      command:
+        process.env.npm_lifecycle_event === 'bench'
+          ? `npm run bench${args ? ` -- ${args}` : ''}`
+          : `node --import tsx bench/run.ts${args ? ` ${args}` : ''}`,
+      date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      node: process.version,
+      cpu: `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`,
+      postgres,
+      concurrency: settings.concurrency,
+      warmupMs: settings.warmupMs,
+      measureMs: settings.measureMs,
+      totalMs: performance.now() - started,
+      profileDir: options.profile ? 'bench/results/profiles/' : undefined,
+    },
+    hello,
+    floors,
+    databases,
+  };
+
+  process.stdout.write(`\n${summary(figures)}\n`);
+  const results = path.join(REPO_ROOT, 'bench', 'results');
+  fs.mkdirSync(results, { recursive: true });
+  const withoutLatencies = JSON.stringify(figures, (key, value) => (key === 'latencies' ? undefined : value), 2);
+  fs.writeFileSync(path.join(results, 'latest.json'), `${withoutLatencies}\n`);
+  if (!options['no-docs']) {
+    fs.writeFileSync(path.join(REPO_ROOT, 'docs', 'benchmarks.md'), markdown(figures));
+    log('wrote docs/benchmarks.md');
+  }
+}
+
+// Every phase is bounded; this is the backstop should one hang anyway (children die with us).
+const WATCHDOG_MS = 20 * 60_000;
+const watchdog = setTimeout(() => {
+  log(`benchmark still running after ${WATCHDOG_MS / 60_000} min: giving up`);
+  process.exit(1);
+}, WATCHDOG_MS);
+watchdog.unref();
+await main();
