@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { type JWK, SignJWT } from 'jose';
 import { simulatedComponents } from '../src/device/hardware.js';
 import { signEs256 } from '../src/platform/crypto/es256.js';
+import { newP256KeyPair } from '../src/platform/crypto/p256.js';
 import { type TestDatabase, testDatabases } from './support/databases.js';
 import {
   domainRequest,
@@ -52,7 +53,7 @@ const DOM_REG_DENIED = { status: 403, code: 501, name: 'DOM_REG_DENIED' };
 const DOM_LIMIT_REACHED = { status: 403, code: 502, name: 'DOM_LIMIT_REACHED' };
 const DOM_AUTHENTICATION_REQUIRED = { status: 401, code: 503, name: 'DOM_AUTHENTICATION_REQUIRED' };
 
-const p256 = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const p256 = () => newP256KeyPair();
 const publicJwk = (key: KeyObject): JWK => {
   const { kty, crv, x, y } = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
   return { kty, crv, x, y };

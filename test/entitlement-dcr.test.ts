@@ -1,9 +1,9 @@
 /** Dynamic Client Registration (pass-api.md §3.1) on every database, checked against Adobe's DCR OpenAPI. */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { STATEMENT_ISSUER } from '../src/entitlements/operator/software-statements.js';
+import { newP256KeyPair } from '../src/platform/crypto/p256.js';
 import { adobeRequestErrors, assertAdobeResponse } from './support/adobe-contract.js';
 import { type TestDatabase, testDatabases } from './support/databases.js';
 import {
@@ -129,7 +129,7 @@ for (const kind of testDatabases()) {
     it('refuses statements it did not sign with invalid_software_statement', async () => {
       await refused(register({ software_statement: 'not.a.jwt' }), 'invalid_software_statement', '/o/client/register');
       const current = decodeJwt(statement);
-      const forger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+      const forger = newP256KeyPair().privateKey;
       const forged = await new SignJWT({ ...current })
         .setProtectedHeader({ alg: 'ES256', kid: decodeProtectedHeader(statement).kid as string })
         .sign(forger);

@@ -3,11 +3,12 @@
  * always and on PostgreSQL when DOMUS_TEST_DATABASE_URL is set.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { DomainError } from '../src/domains/errors.js';
 import { DomainStore } from '../src/domains/store.js';
+import { newP256KeyPair } from '../src/platform/crypto/p256.js';
 import { SealError, Sealer } from '../src/platform/crypto/sealing.js';
 import { KeyStore } from '../src/platform/keys/key-store.js';
 import { openStorage, type Storage } from '../src/platform/storage/database.js';
@@ -141,7 +142,7 @@ for (const kind of testDatabases()) {
       const keys = new KeyStore(storage, new Sealer(randomBytes(32)));
       await keys.verifyMasterKey();
       const create = async () => {
-        const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        const pair = newP256KeyPair();
         return {
           publicData: pair.publicKey.export({ format: 'jwk' }),
           privatePkcs8: pair.privateKey.export({ format: 'der', type: 'pkcs8' }),

@@ -7,7 +7,6 @@ import 'reflect-metadata';
 import {
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
   type KeyObject,
   randomBytes,
   webcrypto,
@@ -15,6 +14,7 @@ import {
 import * as x509 from '@peculiar/x509';
 import { compactDecrypt, type JWK } from 'jose';
 import { signEs256 } from '../platform/crypto/es256.js';
+import { newP256KeyPair } from '../platform/crypto/p256.js';
 import { DeviceStore, type DomainLicense, type DomainMembership, type StoredCredential } from './device-store.js';
 import { hardwareComponents } from './hardware.js';
 
@@ -69,7 +69,7 @@ export class DeviceClient {
    */
   async individualize(rootUrl: string): Promise<{ guid: string }> {
     const root = rootUrl.replace(/\/+$/, '');
-    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pair = newP256KeyPair();
     const publicJwk = pair.publicKey.export({ format: 'jwk' });
     const components = this.#components ?? hardwareComponents();
     const body = signEs256(

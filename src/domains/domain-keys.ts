@@ -3,8 +3,9 @@
  * per key version and validity window, shared by every member), and the credentials of a join
  * answer (each private key encrypted to the joining machine).
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
 import { jweEncrypterFor } from '../platform/crypto/jwe.js';
+import { newP256KeyPair } from '../platform/crypto/p256.js';
 import type { Sealer } from '../platform/crypto/sealing.js';
 import type { DomainCa } from './domain-ca.js';
 import type { DomainRecord, KeyRecord } from './store.js';
@@ -34,7 +35,7 @@ export class DomainKeys {
 
   /** Generates key version `version` of a domain, its private key sealed under the master key. */
   generate(domainId: number, version: number, now: number): KeyRecord {
-    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pair = newP256KeyPair();
     return {
       version,
       publicKeySpki: pair.publicKey.export({ format: 'der', type: 'spki' }),

@@ -3,9 +3,10 @@
  * machine GUID and machine ID to the machine's public key. This server issues them and trusts
  * its own plus those of configured issuers (ES256 keys only).
  */
-import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { decodeJws, importP256PublicJwk, signEs256, verifyEs256 } from '../platform/crypto/es256.js';
+import { newP256KeyPair } from '../platform/crypto/p256.js';
 import type { KeyStore } from '../platform/keys/key-store.js';
 import type { IssuerKeys } from '../platform/tokens/issuers-file.js';
 import { isMachineId } from './machine-id.js';
@@ -35,7 +36,7 @@ export class MachineTokens {
 
   static async load(keys: KeyStore, issuer: string, ttlSeconds: number, others: IssuerKeys): Promise<MachineTokens> {
     const stored = await keys.loadOrCreate<JWK>('indiv', async () => {
-      const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const pair = newP256KeyPair();
       const jwk = pair.publicKey.export({ format: 'jwk' }) as JWK;
       return {
         publicData: { ...jwk, kid: await calculateJwkThumbprint(jwk) },

@@ -2,9 +2,10 @@
  * Test machines that speak the domain protocol by hand, so tests can send well-formed requests
  * and every kind of broken one.
  */
-import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import { simulatedComponents } from '../../src/device/hardware.js';
 import { signEs256 } from '../../src/platform/crypto/es256.js';
+import { newP256KeyPair } from '../../src/platform/crypto/p256.js';
 
 export interface TestMachine {
   guid: string;
@@ -21,7 +22,7 @@ export async function individualize(
   url: string,
   components: string[] = simulatedComponents(messageId()),
 ): Promise<TestMachine> {
-  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pair = newP256KeyPair();
   const body = signEs256(
     { typ: 'domus-indiv+jws', jwk: pair.publicKey.export({ format: 'jwk' }) },
     { components, iat: nowSeconds(), mid: messageId() },

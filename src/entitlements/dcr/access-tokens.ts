@@ -8,9 +8,10 @@
  * A valid signature is only half of the check: the client registration behind `sub` must still
  * exist and hold its application's current software statement (see api/request-context.ts).
  */
-import { createPublicKey, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import { createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { decodeJws, signEs256, verifyEs256 } from '../../platform/crypto/es256.js';
+import { newP256KeyPair } from '../../platform/crypto/p256.js';
 import type { KeyStore } from '../../platform/keys/key-store.js';
 
 export const ACCESS_TOKEN_ISSUER = 'domus';
@@ -43,7 +44,7 @@ export class AccessTokens {
 
   static async load(keys: KeyStore, ttlS: number): Promise<AccessTokens> {
     const stored = await keys.loadOrCreate<JWK>(KEY_NAME, async () => {
-      const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const pair = newP256KeyPair();
       const jwk = pair.publicKey.export({ format: 'jwk' }) as JWK;
       return {
         publicData: { ...jwk, kid: await calculateJwkThumbprint(jwk) },

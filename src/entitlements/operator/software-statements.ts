@@ -3,8 +3,9 @@
  * Domus, that the application presents to /o/client/register. It never expires; issuing a new
  * one for the application revokes the old (its `jti` is the application's statement id).
  */
-import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK, jwtVerify, SignJWT } from 'jose';
+import { newP256KeyPair } from '../../platform/crypto/p256.js';
 import type { KeyStore } from '../../platform/keys/key-store.js';
 import type { Application } from './model.js';
 
@@ -19,7 +20,7 @@ export class SoftwareStatements {
 
   static async load(keys: KeyStore): Promise<SoftwareStatements> {
     const stored = await keys.loadOrCreate<JWK>('software-statements', async () => {
-      const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const pair = newP256KeyPair();
       const jwk = pair.publicKey.export({ format: 'jwk' }) as JWK;
       return {
         publicData: { ...jwk, kid: await calculateJwkThumbprint(jwk) },

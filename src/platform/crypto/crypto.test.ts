@@ -4,9 +4,10 @@ import { describe, it } from 'node:test';
 import { CompactSign, compactDecrypt, compactVerify, importJWK } from 'jose';
 import { decodeJws, importP256PublicJwk, signEs256, verifyEs256 } from './es256.js';
 import { jweEncrypterFor } from './jwe.js';
+import { newP256KeyPair } from './p256.js';
 import { SealError, Sealer } from './sealing.js';
 
-const pair = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const pair = () => newP256KeyPair();
 
 describe('sealing under the master key', () => {
   const sealer = new Sealer(randomBytes(32));

@@ -3,8 +3,9 @@
  * store, trusted by this server, so an operator can try identity-based domains without any
  * other system.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK, SignJWT } from 'jose';
+import { newP256KeyPair } from '../crypto/p256.js';
 import type { KeyStore } from '../keys/key-store.js';
 
 export interface MintOptions {
@@ -22,7 +23,7 @@ export class LocalIssuer {
 
   static async load(keys: KeyStore, issuer: string): Promise<LocalIssuer> {
     const stored = await keys.loadOrCreate<JWK>('auth-issuer-local', async () => {
-      const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const pair = newP256KeyPair();
       const jwk = pair.publicKey.export({ format: 'jwk' }) as JWK;
       const publicJwk: JWK = { ...jwk, alg: 'ES256', use: 'sig', kid: await calculateJwkThumbprint(jwk) };
       return { publicData: publicJwk, privatePkcs8: pair.privateKey.export({ format: 'der', type: 'pkcs8' }) };

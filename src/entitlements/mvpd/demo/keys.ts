@@ -9,6 +9,7 @@
  */
 import { generateKeyPairSync, hkdfSync } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import { newP256KeyPair } from '../../../platform/crypto/p256.js';
 import type { KeyStore } from '../../../platform/keys/key-store.js';
 
 export const DEMO_SIGNING_ALG = 'ES256';
@@ -18,7 +19,7 @@ const COOKIE_KEY_INFO = 'domus demo-mvpd cookie signing v1';
 /** The MVPD's ID-token signing key as a private JWK (`kid`, `alg`, `use` set), created on first use. */
 export async function loadSigningJwk(keyStore: KeyStore, mvpdId: string): Promise<JWK> {
   const stored = await keyStore.loadOrCreate<JWK>(`demo-mvpd-signing:${mvpdId}`, async () => {
-    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pair = newP256KeyPair();
     const jwk = pair.publicKey.export({ format: 'jwk' }) as JWK;
     return {
       publicData: { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: DEMO_SIGNING_ALG, use: 'sig' },
@@ -33,7 +34,10 @@ export async function loadSigningJwk(keyStore: KeyStore, mvpdId: string): Promis
 export async function loadCookieKeys(keyStore: KeyStore): Promise<string[]> {
   const stored = await keyStore.loadOrCreate<{ purpose: string }>(COOKIE_KEY_NAME, async () => ({
     publicData: { purpose: 'secret for the demo identity providers’ cookie signatures' },
-    privatePkcs8: generateKeyPairSync('x25519').privateKey.export({ format: 'der', type: 'pkcs8' }),
+    privatePkcs8: generateKeyPairSync('x25519', {
+      publicKeyEncoding: { type: 'spki', format: 'der' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+    }).privateKey,
   }));
   const material = stored.privateKey.export({ format: 'der', type: 'pkcs8' });
   return [Buffer.from(hkdfSync('sha256', material, Buffer.alloc(0), COOKIE_KEY_INFO, 32)).toString('base64url')];
