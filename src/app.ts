@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { createDomainModule, type DomainModule } from './domains/module.js';
 import { createEntitlementModule, type EntitlementModule } from './entitlements/module.js';
+import { HOUSEHOLD_TOKEN_ISSUER } from './entitlements/tokens/household-tokens.js';
 import type { Config } from './platform/config.js';
 import { Sealer } from './platform/crypto/sealing.js';
 import { createHttpServer, type HttpServer } from './platform/http/server.js';
@@ -81,6 +82,8 @@ export async function createDomus(config: Config, logger = createLogger(config.l
 
   const domains = await createDomainModule({ config, storage, keyStore, sealer, authTokens: issuers, publicRoot });
   const entitlements = await createEntitlementModule({ config, storage, keyStore, sealer, publicRoot, logger });
+  // Household domain tokens (pass-api.md §8) join identity domains: the domain server trusts their key.
+  issuers.add(HOUSEHOLD_TOKEN_ISSUER, [entitlements.householdTokens.publicJwk]);
   if (config.demo && (await entitlements.seedDemo())) logger.info('seeded the demo data');
   const http = await createHttpServer({ logger, trustedProxies: config.trustedProxies, version: VERSION });
   await domains.mount(http, secrets.adminToken, SERVER_NAME);

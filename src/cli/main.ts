@@ -1,6 +1,7 @@
 /** `domus <command>`: the operator's and the device's command line. */
 import { ConfigError } from '../platform/config.js';
 import { deviceCommand } from './device.js';
+import { mediaTokenCommand } from './media-token.js';
 import { migrateCommand } from './migrate.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token.js';
@@ -13,6 +14,8 @@ const USAGE = `usage: domus <command>
                               sign an auth token with this server's local issuer key
   device <individualize|join|leave|status|store-license> …
                               the bundled device client; "domus device help" for details
+  media-token verify <serializedToken> --resource R [--jwks URL|file]
+                              check a media token from an authorize decision; prints its status
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
@@ -20,6 +23,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   migrate: migrateCommand,
   token: tokenCommand,
   device: deviceCommand,
+  'media-token': mediaTokenCommand,
 };
 
 const [name = 'help', ...rest] = process.argv.slice(2);

@@ -4,13 +4,7 @@
  * joinLicenseDomain), leave it in two phases (removeFromDeviceGroup / leaveLicenseDomain).
  */
 import 'reflect-metadata';
-import {
-  createPrivateKey,
-  createPublicKey,
-  type KeyObject,
-  randomBytes,
-  webcrypto,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { compactDecrypt, type JWK } from 'jose';
 import { signEs256 } from '../platform/crypto/es256.js';

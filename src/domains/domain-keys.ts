@@ -3,7 +3,7 @@
  * per key version and validity window, shared by every member), and the credentials of a join
  * answer (each private key encrypted to the joining machine).
  */
-import { type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { jweEncrypterFor } from '../platform/crypto/jwe.js';
 import { newP256KeyPair } from '../platform/crypto/p256.js';
 import type { Sealer } from '../platform/crypto/sealing.js';

@@ -18,14 +18,36 @@ import { Throttle } from './api/throttle.js';
 import { AccessTokens } from './dcr/access-tokens.js';
 import { ClientRegistrations } from './dcr/client-registrations.js';
 import { Dcr } from './dcr/dcr-service.js';
+import { DecisionService } from './decisions/decision-service.js';
 import { seedDemoData } from './demo-data.js';
+import { DOMAIN_TOKEN_TTL_S, DomainTokenService } from './household/domain-tokens.js';
+import { LogoutFlow } from './logout/logout-flow.js';
+import { LogoutService } from './logout/logout-service.js';
 import { mountDemoProviders } from './mvpd/demo/mount.js';
 import { DemoUsers } from './mvpd/demo/users.js';
+import { OidcConnectors } from './mvpd/oidc-connector.js';
 import { SoftwareStatements } from './operator/software-statements.js';
 import { OperatorStore } from './operator/store.js';
+import { ProfileQueries } from './profiles/profile-queries.js';
+import { ProfileStore } from './profiles/profile-store.js';
+import { authenticateRoutes } from './routes/authenticate-routes.js';
 import { configurationRoutes } from './routes/configuration-routes.js';
 import { dcrRoutes } from './routes/dcr-routes.js';
+import { decisionRoutes } from './routes/decision-routes.js';
+import { householdRoutes } from './routes/household-routes.js';
+import { logoutFlowRoutes } from './routes/logout-flow-routes.js';
+import { logoutRoutes } from './routes/logout-routes.js';
+import { mediaTokenRoutes } from './routes/media-token-routes.js';
 import { operatorRoutes } from './routes/operator-routes.js';
+import { profileRoutes } from './routes/profile-routes.js';
+import { sessionRoutes } from './routes/session-routes.js';
+import { SessionParameterChecks } from './sessions/session-parameters.js';
+import { SessionService } from './sessions/session-service.js';
+import { SessionStore } from './sessions/session-store.js';
+import { HouseholdTokens } from './tokens/household-tokens.js';
+import { MediaTokens } from './tokens/media-tokens.js';
+import { UserAgentFlows } from './user-agent/flow-store.js';
+import { LoginFlows } from './user-agent/login-flow.js';
 
 export interface EntitlementModule {
   store: OperatorStore;
@@ -34,13 +56,17 @@ export interface EntitlementModule {
   accessTokens: AccessTokens;
   /** The request throttle, or null when DOMUS_THROTTLE is off. */
   throttle: Throttle | null;
+  profiles: ProfileStore;
+  mediaTokens: MediaTokens;
+  /** Issuer of the household domain tokens; the domain server trusts its public key. */
+  householdTokens: HouseholdTokens;
   /** Seeds the demo data into an empty database; answers whether it did. */
   seedDemo(): Promise<boolean>;
   mount(app: HttpServer, adminToken: string): Promise<void>;
 }
 
 export async function createEntitlementModule(parts: {
-  config: Pick<Config, 'throttle' | 'accessTokenTtlS' | 'demoUsersFile'>;
+  config: Pick<Config, 'throttle' | 'accessTokenTtlS' | 'demoUsersFile' | 'mediaTokenTtlS'>;
   storage: Storage;
   keyStore: KeyStore;
   sealer: Sealer;
@@ -54,12 +80,29 @@ export async function createEntitlementModule(parts: {
   const throttle = parts.config.throttle ? new Throttle(parts.storage, parts.config.throttle) : null;
   const dcr = new Dcr({ statements, store, registrations, tokens: accessTokens });
   const demoUsers = DemoUsers.load(parts.config.demoUsersFile);
+  const profiles = new ProfileStore(parts.storage.db, parts.sealer);
+  const flows = new UserAgentFlows(parts.storage.db, parts.sealer);
+  const connectors = new OidcConnectors({ publicRoot: parts.publicRoot });
+  const sessionStore = new SessionStore(parts.storage.db);
+  const checks = new SessionParameterChecks(store);
+  const sessions = new SessionService({ sessions: sessionStore, profiles, checks });
+  const profileQueries = new ProfileQueries({ profiles, sessions: sessionStore, store, checks });
+  const logins = new LoginFlows({ flows, sessions: sessionStore, profiles, store, connectors });
+  const mediaTokens = await MediaTokens.load(parts.keyStore, parts.config.mediaTokenTtlS);
+  const householdTokens = await HouseholdTokens.load(parts.keyStore, DOMAIN_TOKEN_TTL_S);
+  const decisions = new DecisionService({ store, profiles, mediaTokens });
+  const logouts = new LogoutService({ store, profiles, flows, publicRoot: parts.publicRoot });
+  const logoutFlow = new LogoutFlow({ store, flows, connectors, logger: parts.logger });
+  const domainTokens = new DomainTokenService({ store, profiles, tokens: householdTokens });
   return {
     store,
     statements,
     registrations,
     accessTokens,
     throttle,
+    profiles,
+    mediaTokens,
+    householdTokens,
     seedDemo: () => seedDemoData(store),
     async mount(app, adminToken) {
       await app.register(async (scope) => operatorRoutes(scope, { store, statements, adminToken }), {
@@ -70,10 +113,18 @@ export async function createEntitlementModule(parts: {
         { cors: new CorsOrigins(store), throttle, context: { tokens: accessTokens, registrations, store } },
         {
           dcr: [dcrRoutes(dcr)],
-          v2Public: [],
-          v2Authenticated: [configurationRoutes(store)],
+          v2Public: [logoutFlowRoutes(logoutFlow), authenticateRoutes(logins)],
+          v2Authenticated: [
+            configurationRoutes(store),
+            sessionRoutes(sessions),
+            profileRoutes(profileQueries),
+            decisionRoutes(decisions),
+            logoutRoutes(logouts),
+            householdRoutes(domainTokens),
+          ],
         },
       );
+      mediaTokenRoutes(app, mediaTokens);
       // The built-in demo MVPDs: one OIDC provider per MVPD whose connection is `builtin`.
       await mountDemoProviders(app, {
         storage: parts.storage,

@@ -39,6 +39,8 @@ export interface Config {
   /** Request throttle of the entitlement API per client IP, or null when off. */
   throttle: ThrottleLimits | null;
   accessTokenTtlS: number;
+  /** Lifetime of the media tokens authorize decisions carry, seconds. */
+  mediaTokenTtlS: number;
 }
 
 export interface ThrottleLimits {
@@ -154,6 +156,11 @@ export const OPTIONS: readonly Option[] = [
     default: '21600',
     doc: 'lifetime of the access tokens `/o/client/token` issues (6 h)',
   },
+  {
+    env: 'DOMUS_MEDIA_TOKEN_TTL_S',
+    default: '420',
+    doc: 'lifetime of the media tokens authorize decisions carry (7 min, as Adobe)',
+  },
 ];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -198,6 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
     demoUsersFile: read('DOMUS_DEMO_USERS_FILE'),
     throttle: throttle(read('DOMUS_THROTTLE')),
     accessTokenTtlS: integer('DOMUS_ACCESS_TOKEN_TTL_S', read('DOMUS_ACCESS_TOKEN_TTL_S'), 21_600, 60, 30 * 86_400),
+    mediaTokenTtlS: integer('DOMUS_MEDIA_TOKEN_TTL_S', read('DOMUS_MEDIA_TOKEN_TTL_S'), 420, 10, 86_400),
   };
 }
 

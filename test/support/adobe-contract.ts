@@ -4,14 +4,17 @@
  * must be one that Adobe's description allows for that operation and status, and a request a
  * test sends may be checked to be one Adobe's description allows.
  *
- * Adobe's files are used unchanged except for their two known defects (see the NOTICE there),
- * corrected here and nowhere else:
+ * Adobe's files are used unchanged except for their known defects (the first two are in the
+ * NOTICE there), corrected here and nowhere else:
  *
  * 1. `ErrorInformation.message` is typed as an object; every documented sample, and pass-api.md
  *    §3.7, send a string → the `Message` schema becomes a string.
  * 2. `/client/token` lists its parameters in the query string only; the prose documentation sends
  *    them in a form body, and pass-api.md §3.1 accepts either → the query parameters become
  *    optional and a form body with the same parameters is added.
+ * 3. `UserMetadataResponse.value` (a profile attribute's value) is typed as an object; Adobe's
+ *    user-metadata documentation and every profile sample send strings (`userID`, `householdID`),
+ *    numbers, booleans, lists and maps (pass-rest-api-v2.md §4.6, §6) → the value may be any of them.
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -28,10 +31,13 @@ interface Api {
 // biome-ignore lint/suspicious/noExplicitAny: Adobe's documents are edited as plain JSON
 type Json = any;
 
-/** The two NOTICE defects, corrected in the documents as loaded. */
+/** The known defects, corrected in the documents as loaded. */
 function correctKnownDefects(file: string, document: Json): Json {
   if (file === 'restApiV2.json') {
     document.components.schemas.Message = { type: 'string' };
+    document.components.schemas.UserMetadataResponse.properties.value = {
+      oneOf: ['string', 'number', 'boolean', 'array', 'object'].map((type) => ({ type })),
+    };
   }
   if (file === 'dcrApi.json') {
     const token = document.paths['/client/token'].post;

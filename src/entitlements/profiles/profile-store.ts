@@ -100,13 +100,21 @@ export class ProfileStore {
     return row && this.#toProfile(row);
   }
 
-  /** The unexpired profile a login with authentication code `code` produced. */
-  async findByCode(code: string, serviceProviderId: string, now = Date.now()): Promise<Profile | undefined> {
+  /**
+   * The unexpired profile a login with authentication code `code` produced, when it belongs to
+   * `owner` (the client registration that created the session: the code alone is not enough).
+   */
+  async findByCode(
+    code: string,
+    owner: Pick<ProfileKey, 'clientId' | 'serviceProviderId'>,
+    now = Date.now(),
+  ): Promise<Profile | undefined> {
     const row = await this.db
       .selectFrom('profiles')
       .selectAll()
       .where('code', '=', code)
-      .where('service_provider_id', '=', serviceProviderId)
+      .where('client_id', '=', owner.clientId)
+      .where('service_provider_id', '=', owner.serviceProviderId)
       .where('not_after', '>', now)
       .executeTakeFirst();
     return row && this.#toProfile(row);

@@ -4,8 +4,9 @@
  * profile's household id (or user id), so the devices of one pay-TV household join one
  * identity-based domain. The domain server trusts this issuer through its public key.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK, SignJWT } from 'jose';
+import { newP256KeyPair } from '../../platform/crypto/p256.js';
 import type { KeyStore } from '../../platform/keys/key-store.js';
 
 export const HOUSEHOLD_TOKEN_ISSUER = 'domus-entitlements';
@@ -19,11 +20,11 @@ export class HouseholdTokens {
 
   static async load(keys: KeyStore, ttlSeconds: number): Promise<HouseholdTokens> {
     const stored = await keys.loadOrCreate<JWK>('household-tokens', async () => {
-      const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const jwk = pair.publicKey.export({ format: 'jwk' }) as JWK;
+      const pair = newP256KeyPair();
+      const jwk = pair.publicJwk as JWK;
       return {
         publicData: { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'ES256', use: 'sig' },
-        privatePkcs8: pair.privateKey.export({ format: 'der', type: 'pkcs8' }),
+        privatePkcs8: pair.privatePkcs8,
       };
     });
     return new HouseholdTokens(stored.privateKey, stored.publicData, ttlSeconds);

@@ -5,14 +5,14 @@
  * is its base64 encoding, as Adobe's is. The public keys are served as a JWKS; a programmer's
  * backend checks tokens with `verifyMediaToken` (media-token-verifier.ts).
  */
-import { createHmac, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import { createHmac, type KeyObject, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { signEs256 } from '../../platform/crypto/es256.js';
+import { newP256KeyPair } from '../../platform/crypto/p256.js';
 import type { KeyStore } from '../../platform/keys/key-store.js';
+import { MEDIA_TOKEN_ISSUER, MEDIA_TOKEN_TYPE } from './media-token-verifier.js';
 
-export const MEDIA_TOKEN_TYPE = 'domus-media+jwt';
-export const MEDIA_TOKEN_ISSUER = 'domus-media-tokens';
-export const MEDIA_TOKEN_JWKS_PATH = '/media-tokens/jwks.json';
+export { MEDIA_TOKEN_JWKS_PATH } from './media-token-verifier.js';
 
 export interface MediaTokenClaims {
   serviceProvider: string;
@@ -29,20 +29,27 @@ export interface IssuedMediaToken {
 }
 
 export class MediaTokens {
+  /** Key of the session-id HMAC, derived once from the signing key. */
+  readonly #sessionKey: Buffer;
+
   private constructor(
     private readonly kid: string,
     private readonly privateKey: KeyObject,
     readonly publicJwk: JWK,
     private readonly ttlSeconds: number,
-  ) {}
+  ) {
+    this.#sessionKey = createHmac('sha256', privateKey.export({ format: 'der', type: 'pkcs8' }))
+      .update('media-token-session')
+      .digest();
+  }
 
   static async load(keys: KeyStore, ttlSeconds: number): Promise<MediaTokens> {
     const stored = await keys.loadOrCreate<JWK>('media-tokens', async () => {
-      const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const jwk = pair.publicKey.export({ format: 'jwk' }) as JWK;
+      const pair = newP256KeyPair();
+      const jwk = pair.publicJwk as JWK;
       return {
         publicData: { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'ES256', use: 'sig' },
-        privatePkcs8: pair.privateKey.export({ format: 'der', type: 'pkcs8' }),
+        privatePkcs8: pair.privatePkcs8,
       };
     });
     return new MediaTokens(stored.publicData.kid as string, stored.privateKey, stored.publicData, ttlSeconds);
@@ -76,7 +83,6 @@ export class MediaTokens {
 
   /** A stable, unlinkable stand-in for a session id: HMAC under a key derived from the signing key. */
   #anonymize(sessionId: string): string {
-    const secret = this.privateKey.export({ format: 'der', type: 'pkcs8' });
-    return createHmac('sha256', secret).update(`media-token-session:${sessionId}`).digest('base64url').slice(0, 32);
+    return createHmac('sha256', this.#sessionKey).update(sessionId).digest('base64url').slice(0, 32);
   }
 }

@@ -3,7 +3,7 @@
  * store, trusted by this server, so an operator can try identity-based domains without any
  * other system.
  */
-import { type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK, SignJWT } from 'jose';
 import { newP256KeyPair } from '../crypto/p256.js';
 import type { KeyStore } from '../keys/key-store.js';

@@ -1,0 +1,88 @@
+/**
+ * `GET /api/v2/{sp}/logout/{mvpd}` (pass-api.md §5, pass-rest-api-v2.md §5), server side:
+ *
+ * 1. the app's `redirectUrl` must be an absolute http(s) URL on its application's redirect
+ *    domains (else `invalid_parameter_redirect_url`), and the integration active (else
+ *    `invalid_integration`);
+ * 2. the profile for this client registration, device, service provider and MVPD is found and
+ *    **deleted before answering** (an expired one too, which then counts as no profile);
+ * 3. the answer for that MVPD:
+ *
+ *    | case                                               | actionName | actionType    | url |
+ *    | -------------------------------------------------- | ---------- | ------------- | --- |
+ *    | valid profile, MVPD with a logout endpoint         | logout     | interactive   | {root}/api/v2/logout-flow/{state} |
+ *    | valid profile, MVPD without one (or no ID token)   | complete   | none          | –   |
+ *    | no valid profile                                   | invalid    | none          | –   |
+ *
+ * The interactive URL names a sealed, one-time pending-logout record (pending-logout.ts).
+ */
+import { PassError } from '../errors.js';
+import { activeIntegrationMvpd } from '../operator/active-mvpd.js';
+import { isAllowedRedirect } from '../operator/model.js';
+import type { OperatorStore } from '../operator/store.js';
+import type { ProfileKey, ProfileStore } from '../profiles/profile-store.js';
+import type { UserAgentFlows } from '../user-agent/flow-store.js';
+import { createPendingLogout } from './pending-logout.js';
+
+export interface MvpdLogout {
+  mvpd: string;
+  actionName: 'logout' | 'complete' | 'invalid';
+  actionType: 'interactive' | 'none';
+  url?: string;
+}
+
+export interface LogoutRequest {
+  key: ProfileKey;
+  mvpdId: string;
+  redirectUrl: string;
+  /** The application's redirect domains. */
+  redirectDomains: readonly string[];
+}
+
+/** Path of the user-agent logout endpoint a `logout`/`interactive` answer points at. */
+export const logoutFlowPath = (state: string) => `/api/v2/logout-flow/${state}`;
+
+export class LogoutService {
+  constructor(
+    private readonly deps: {
+      store: OperatorStore;
+      profiles: ProfileStore;
+      flows: UserAgentFlows;
+      publicRoot: () => string;
+    },
+  ) {}
+
+  async logout(request: LogoutRequest, now = Date.now()): Promise<MvpdLogout> {
+    const { key, mvpdId, redirectUrl } = request;
+    if (!isAllowedRedirect(redirectUrl, request.redirectDomains)) {
+      throw new PassError(
+        'invalid_parameter_redirect_url',
+        "redirectUrl must be an absolute http(s) URL on one of the application's redirect domains",
+      );
+    }
+    const mvpd = await activeIntegrationMvpd(this.deps.store, key.serviceProviderId, mvpdId);
+
+    const profile = await this.deps.profiles.find(key, mvpd.id);
+    // Of two concurrent logouts, the one whose delete removed the profile goes on to the MVPD.
+    const deleted = profile ? await this.deps.profiles.delete(profile.id) : false;
+    if (!profile || !deleted || profile.notAfter <= now) {
+      return { mvpd: mvpd.id, actionName: 'invalid', actionType: 'none' };
+    }
+
+    const idToken = profile.upstream.idToken;
+    if (!mvpd.hasLogoutEndpoint || !idToken) return { mvpd: mvpd.id, actionName: 'complete', actionType: 'none' };
+    const state = await createPendingLogout(this.deps.flows, {
+      stage: 'start',
+      serviceProviderId: key.serviceProviderId,
+      mvpdId: mvpd.id,
+      idToken,
+      redirectUrl,
+    });
+    return {
+      mvpd: mvpd.id,
+      actionName: 'logout',
+      actionType: 'interactive',
+      url: this.deps.publicRoot() + logoutFlowPath(state),
+    };
+  }
+}

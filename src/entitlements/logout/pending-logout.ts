@@ -1,0 +1,33 @@
+/**
+ * The pending-logout record (pass-api.md §5 step 5): what the user-agent round trip through the
+ * MVPD's logout needs, kept server side in a user-agent flow of kind `logout` and never put in a
+ * URL. One logout uses two one-time records: `start`, named by the URL the app opens, and `mvpd`,
+ * named by the `state` sent to the MVPD and taken back at its callback.
+ */
+import type { UserAgentFlows } from '../user-agent/flow-store.js';
+
+export interface PendingLogout {
+  stage: 'start' | 'mvpd';
+  serviceProviderId: string;
+  mvpdId: string;
+  /** The deleted profile's ID token, for `id_token_hint`. */
+  idToken: string;
+  /** The app's redirectUrl, checked against its redirect domains when the logout began. */
+  redirectUrl: string;
+}
+
+/** How long the app has to open the logout URL, and the user to come back from the MVPD. */
+export const PENDING_LOGOUT_TTL_MS = 10 * 60 * 1000;
+
+export const createPendingLogout = (flows: UserAgentFlows, pending: PendingLogout) =>
+  flows.create('logout', pending, PENDING_LOGOUT_TTL_MS);
+
+/** Takes the record of `state` at `stage` (one-time); undefined when unknown, expired or of another stage. */
+export async function takePendingLogout(
+  flows: UserAgentFlows,
+  state: string,
+  stage: PendingLogout['stage'],
+): Promise<PendingLogout | undefined> {
+  const pending = await flows.take<PendingLogout>('logout', state);
+  return pending?.stage === stage ? pending : undefined;
+}

@@ -1,0 +1,26 @@
+/**
+ * The MVPD of an active integration (pass-rest-api-v2.md §11): every V2 call that names an MVPD
+ * (sessions, profiles, decisions, logout, household tokens) needs it to exist
+ * (`invalid_parameter_mvpd` otherwise) and its integration with the service provider to exist and
+ * be active (`invalid_integration` otherwise).
+ */
+import { PassError } from '../errors.js';
+import type { Mvpd } from './model.js';
+import type { OperatorStore } from './store.js';
+
+export async function activeIntegrationMvpd(
+  store: OperatorStore,
+  serviceProviderId: string,
+  mvpdId: string,
+): Promise<Mvpd> {
+  const mvpd = await store.mvpd(mvpdId);
+  if (!mvpd) throw new PassError('invalid_parameter_mvpd', `unknown MVPD ${mvpdId}`);
+  const integration = await store.integration(serviceProviderId, mvpdId);
+  if (!integration?.active) {
+    throw new PassError(
+      'invalid_integration',
+      integration ? `the integration with ${mvpdId} is inactive` : `no integration with ${mvpdId}`,
+    );
+  }
+  return mvpd;
+}

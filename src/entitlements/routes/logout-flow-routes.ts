@@ -1,0 +1,81 @@
+/**
+ * The public routes of the logout round trip a user agent follows (logout/logout-flow.ts):
+ *
+ * - `GET /api/v2/logout-flow/{state}`: the URL of a `logout`/`interactive` answer → 302 to the
+ *   MVPD's logout (or straight back to the app when the MVPD offers none any more);
+ * - `GET /api/v2/mvpd-logout-callback/{mvpd}?state`: the MVPD's post-logout redirect URI
+ *   (mvpd/paths.ts) → 302 to the app's redirectUrl.
+ *
+ * Failures are the user-agent error page (user-agent/pages.ts), 400 or 500, never JSON and never
+ * a redirect. States are one-time secrets: they are redacted from the request log.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { RoutePlugin } from '../api/pass-api.js';
+import type { LogoutFlow } from '../logout/logout-flow.js';
+import { errorPage, PAGE_HEADERS } from '../user-agent/pages.js';
+import { UserAgentError } from '../user-agent/user-agent-error.js';
+import { V2_PARAMS } from './v2-schemas.js';
+
+const tags = ['entitlement API: logout'];
+const html = { description: 'an HTML page', content: { 'text/html': { schema: { type: 'string' } } } };
+const REDIRECT_HEADERS = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
+
+export function logoutFlowRoutes(flow: LogoutFlow): RoutePlugin {
+  return (app) => {
+    app.setErrorHandler(htmlErrorHandler);
+
+    app.get(
+      '/logout-flow/:state',
+      {
+        schema: {
+          tags,
+          summary: 'open in a user agent (the url of a logout/interactive answer): on to the MVPD logout',
+          params: Type.Object({ state: Type.String({ maxLength: 128 }) }),
+          response: { 302: { description: "to the MVPD's logout, or back to the app" }, 400: html, 500: html },
+        },
+        onSend: async (request, _reply, payload) => {
+          request.raw.url = '/api/v2/logout-flow/[redacted]';
+          return payload;
+        },
+      },
+      async (request, reply) => reply.headers(REDIRECT_HEADERS).redirect(await flow.open(request.params.state), 302),
+    );
+
+    app.get(
+      '/mvpd-logout-callback/:mvpd',
+      {
+        schema: {
+          tags,
+          summary: "the MVPD's post-logout redirect (Domus's post_logout_redirect_uri): back to the app",
+          params: Type.Object({ mvpd: V2_PARAMS.mvpd }),
+          querystring: Type.Object({ state: Type.Optional(Type.String({ maxLength: 128 })) }),
+          response: { 302: { description: "to the app's redirectUrl" }, 400: html, 500: html },
+        },
+        onSend: async (request, _reply, payload) => {
+          request.raw.url = (request.raw.url ?? '/').replace(/([?&]state=)[^&]*/g, '$1[redacted]');
+          return payload;
+        },
+      },
+      async (request, reply) =>
+        reply.headers(REDIRECT_HEADERS).redirect(await flow.finish(request.params.mvpd, request.query.state), 302),
+    );
+  };
+}
+
+function htmlErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  let failure: UserAgentError;
+  if (error instanceof UserAgentError) {
+    failure = error;
+  } else if ((error as FastifyError).validation || ((error as FastifyError).statusCode ?? 500) < 500) {
+    failure = new UserAgentError(400, 'This sign-out link is not valid', 'Sign out again from your app.');
+  } else {
+    request.log.error({ err: error, trace: request.id }, 'logout round trip failed');
+    failure = new UserAgentError(
+      500,
+      'Something went wrong',
+      'The sign-out could not continue. Please try again later.',
+    );
+  }
+  return reply.status(failure.status).headers(PAGE_HEADERS).send(errorPage(failure, request.id));
+}

@@ -1,0 +1,187 @@
+/**
+ * The user-agent side of authentication (pass-rest-api-v2.md §4.5, pass-api.md §6): from the
+ * authenticate URL of a session to the MVPD's login and back to a stored profile.
+ *
+ * begin (`GET /api/v2/authenticate/{sp}/{code}[?mvpd=]`):
+ * 1. the session of the code must be alive;
+ * 2. no MVPD yet: an MVPD chosen in the picker (`mvpd`, one of the service provider's active
+ *    MVPDs) is recorded on the session; with none chosen, the picker is shown;
+ * 3. with an MVPD (still actively integrated): a login flow record (state, PKCE verifier, nonce,
+ *    session code; sealed, user-agent/flow-store.ts) and the MVPD's authorization URL.
+ *
+ * finish (`GET /api/v2/mvpd-callback/{mvpd}?state&code|error`):
+ * 1. the flow of `state` is taken (one-time) and must be for this MVPD;
+ * 2. the MVPD's answer must carry a code (a refusal, e.g. the user cancelled, ends here);
+ * 3. the session must still be alive; the code is exchanged (PKCE, ID token checked with the
+ *    nonce) and the profile stored for the session's client, device, service provider and MVPD.
+ *
+ * The flow is not bound to a browser cookie: MVPD logins may come back in another browser (an
+ * MVPD app's universal link), and a replayed or planted callback can only complete the login of
+ * the session it was started for, on the session's own redirect URL.
+ */
+
+import { MvpdError } from '../mvpd/errors.js';
+import { createCodeVerifier, type OidcConnectors, randomToken } from '../mvpd/oidc-connector.js';
+import type { Mvpd, ServiceProvider } from '../operator/model.js';
+import type { OperatorStore } from '../operator/store.js';
+import { profileFromLogin } from '../profiles/profile-builder.js';
+import type { Profile, ProfileStore } from '../profiles/profile-store.js';
+import type { AuthenticationSession, SessionStore } from '../sessions/session-store.js';
+import type { UserAgentFlows } from './flow-store.js';
+import { UserAgentError } from './user-agent-error.js';
+
+/** What a login flow record keeps between the authenticate URL and the MVPD callback. */
+interface LoginFlowData {
+  code: string;
+  serviceProviderId: string;
+  mvpdId: string;
+  codeVerifier: string;
+  nonce: string;
+}
+
+export const LOGIN_FLOW_TTL_MS = 10 * 60_000;
+
+export type PickerMvpd = Pick<Mvpd, 'id' | 'displayName' | 'logoUrl'>;
+
+export type AuthenticateStep =
+  | { kind: 'pick'; serviceProvider: ServiceProvider; session: AuthenticationSession; mvpds: PickerMvpd[] }
+  | { kind: 'redirect'; url: string };
+
+export interface FinishedLogin {
+  session: AuthenticationSession;
+  profile: Profile;
+  serviceProvider: ServiceProvider;
+  mvpd: Pick<Mvpd, 'id' | 'displayName'>;
+}
+
+export interface LoginFlowDeps {
+  flows: UserAgentFlows;
+  sessions: SessionStore;
+  profiles: ProfileStore;
+  store: OperatorStore;
+  connectors: OidcConnectors;
+}
+
+/** The relative authenticate URL of a session (where "Try again" leads). */
+export const authenticatePath = (session: Pick<AuthenticationSession, 'serviceProviderId' | 'code'>) =>
+  `/api/v2/authenticate/${encodeURIComponent(session.serviceProviderId)}/${encodeURIComponent(session.code)}`;
+
+const EXPIRED = 'Start the sign-in again from your app to get a new code.';
+
+export class LoginFlows {
+  constructor(private readonly deps: LoginFlowDeps) {}
+
+  async begin(
+    serviceProviderId: string,
+    code: string,
+    chosen: string | undefined,
+    now = Date.now(),
+  ): Promise<AuthenticateStep> {
+    const { store, sessions } = this.deps;
+    const serviceProvider = await store.serviceProvider(serviceProviderId);
+    let session = serviceProvider && (await sessions.find(code, serviceProvider.id, now));
+    if (!serviceProvider || !session) {
+      throw new UserAgentError(400, 'This sign-in code is not valid', `It is unknown or has expired. ${EXPIRED}`);
+    }
+    const mvpds = await store.activeMvpds(serviceProvider.id);
+    if (chosen !== undefined && chosen !== session.mvpd) {
+      if (session.mvpd !== null) {
+        throw new UserAgentError(400, 'A provider is already chosen', 'This sign-in is for another TV provider.');
+      }
+      if (!mvpds.some((mvpd) => mvpd.id === chosen)) {
+        throw new UserAgentError(
+          400,
+          'Unknown TV provider',
+          'Choose one of the listed providers.',
+          authenticatePath(session),
+        );
+      }
+      session = await sessions.update(session, { mvpd: chosen });
+    }
+    const mvpdId = session.mvpd;
+    if (mvpdId === null) return { kind: 'pick', serviceProvider, session, mvpds };
+    const mvpd = mvpds.some((active) => active.id === mvpdId) ? await store.mvpd(mvpdId) : undefined;
+    if (!mvpd) {
+      throw new UserAgentError(400, 'TV provider not available', `${serviceProvider.displayName} no longer offers it.`);
+    }
+    return { kind: 'redirect', url: await this.#start(session, mvpd, now) };
+  }
+
+  async finish(mvpdId: string, query: URLSearchParams, now = Date.now()): Promise<FinishedLogin> {
+    const { flows, sessions, store } = this.deps;
+    const state = query.get('state');
+    const flow = state ? await flows.take<LoginFlowData>('login', state, now) : undefined;
+    if (!flow || flow.mvpdId !== mvpdId) {
+      throw new UserAgentError(
+        400,
+        'This sign-in cannot be completed',
+        `It has expired or was already completed. ${EXPIRED}`,
+      );
+    }
+    const session = await sessions.find(flow.code, flow.serviceProviderId, now);
+    const [serviceProvider, mvpd, integration] = await Promise.all([
+      store.serviceProvider(flow.serviceProviderId),
+      store.mvpd(mvpdId),
+      store.integration(flow.serviceProviderId, mvpdId),
+    ]);
+    if (!session || !serviceProvider) {
+      throw new UserAgentError(400, 'This sign-in took too long', `The code has expired. ${EXPIRED}`);
+    }
+    const retry = authenticatePath(session);
+    if (!mvpd || !integration?.active) {
+      throw new UserAgentError(400, 'TV provider not available', `${serviceProvider.displayName} no longer offers it.`);
+    }
+    const connector = this.deps.connectors.for(mvpd);
+    try {
+      const authorizationCode = connector.readCallback(query);
+      const login = await connector.exchangeCode(authorizationCode, flow.codeVerifier, flow.nonce);
+      const entitlements = connector.entitlements(login.claims, mvpd.entitlementClaim);
+      const profile = await this.deps.profiles.save(profileFromLogin({ ...login, entitlements }, session, mvpd, now));
+      return { session, profile, serviceProvider, mvpd };
+    } catch (error) {
+      if (error instanceof MvpdError) throw mvpdFailure(error, mvpd.displayName, retry);
+      throw error;
+    }
+  }
+
+  async #start(session: AuthenticationSession, mvpd: Mvpd, now: number): Promise<string> {
+    const data: LoginFlowData = {
+      code: session.code,
+      serviceProviderId: session.serviceProviderId,
+      mvpdId: mvpd.id,
+      codeVerifier: createCodeVerifier(),
+      nonce: randomToken(),
+    };
+    const ttl = Math.min(LOGIN_FLOW_TTL_MS, session.notAfter - now);
+    const state = await this.deps.flows.create('login', data, ttl, now);
+    try {
+      return await this.deps.connectors
+        .for(mvpd)
+        .authorizationUrl({ state, nonce: data.nonce, codeVerifier: data.codeVerifier });
+    } catch (error) {
+      if (error instanceof MvpdError) throw mvpdFailure(error, mvpd.displayName, authenticatePath(session));
+      throw error;
+    }
+  }
+}
+
+/** The page of an MVPD failure: a refusal by the MVPD or the user is 400, a fault of the MVPD 500. */
+function mvpdFailure(error: MvpdError, mvpdName: string, retryUrl: string): UserAgentError {
+  const options = { cause: error };
+  if (error.failure === 'oauth_error' && error.oauthError === 'access_denied') {
+    return new UserAgentError(400, 'Sign-in cancelled', `You did not sign in with ${mvpdName}.`, retryUrl, options);
+  }
+  if (error.failure === 'oauth_error') {
+    return new UserAgentError(400, 'Sign-in refused', `${mvpdName} did not complete the sign-in.`, retryUrl, options);
+  }
+  if (error.failure === 'timeout' || error.failure === 'unreachable') {
+    return new UserAgentError(500, 'TV provider unreachable', `${mvpdName} did not answer in time.`, retryUrl, options);
+  }
+  return new UserAgentError(
+    500,
+    'Sign-in failed',
+    `The answer from ${mvpdName} could not be verified.`,
+    retryUrl,
+    options,
+  );
+}
