@@ -2,7 +2,7 @@
  * The request envelope of join and leave (domain-protocol.md §2): a compact JWS signed by the
  * machine key. Checks run in the contract's order and the first failure is the answer.
  */
-import { decodeJws, verifyEs256 } from '../platform/crypto/es256.js';
+import { decodeJws, verifyEs256Async } from '../platform/crypto/es256.js';
 import { type AuthClaims, AuthTokenError, type AuthTokenVerifier } from '../platform/tokens/auth-tokens.js';
 import { DomainError } from './errors.js';
 import type { Machine, MachineTokens } from './machine-tokens.js';
@@ -60,13 +60,16 @@ export class RequestVerifier {
     if (expected.op === 'join' && fields.phase !== undefined)
       throw new DomainError('REQ_MALFORMED', 'join takes no phase');
 
-    // 3. machine token from a trusted issuer, unexpired
-    const machine = this.machineTokens.verify(fields.mt);
-    if (!machine)
+    // 3. machine token from a trusted issuer, unexpired; 4. the request signed by the machine key
+    // it binds. Both signatures are checked at once on the thread pool; failures keep that order.
+    const machine = this.machineTokens.claims(fields.mt);
+    const [tokenSigned, requestSigned] = machine
+      ? await Promise.all([this.machineTokens.isSigned(fields.mt), verifyEs256Async(jws, machine.publicKey)])
+      : [false, false];
+    if (!machine || !tokenSigned) {
       throw new DomainError('REQ_MACHINE_TOKEN_INVALID_EXPIRED', 'machine token is invalid, expired or untrusted');
-
-    // 4. the request is signed by the machine key the token binds
-    if (!verifyEs256(jws, machine.publicKey)) {
+    }
+    if (!requestSigned) {
       throw new DomainError('REQ_SIGNATURE_INVALID', 'request signature does not verify with the machine key');
     }
 

@@ -5,7 +5,7 @@
  */
 import { type KeyObject, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { decodeJws, importP256PublicJwk, signEs256, verifyEs256 } from '../platform/crypto/es256.js';
+import { decodeJws, importP256PublicJwk, signEs256, verifyEs256Async } from '../platform/crypto/es256.js';
 import { newP256KeyPair } from '../platform/crypto/p256.js';
 import type { KeyStore } from '../platform/keys/key-store.js';
 import type { IssuerKeys } from '../platform/tokens/issuers-file.js';
@@ -82,22 +82,39 @@ export class MachineTokens {
   }
 
   /** The machine a token vouches for, or null when the token is bad, expired or untrusted. */
-  verify(token: string, nowSeconds = Date.now() / 1000): Machine | null {
+  async verify(token: string, nowSeconds = Date.now() / 1000): Promise<Machine | null> {
+    const claimed = this.claims(token, nowSeconds);
+    return claimed && (await this.isSigned(token)) ? claimed : null;
+  }
+
+  /**
+   * The machine a token names when its claims are well-formed, unexpired and from a trusted
+   * issuer; its signature is NOT checked here (see isSigned), so the two checks can run at once.
+   */
+  claims(token: string, nowSeconds = Date.now() / 1000): Machine | null {
     const jws = decodeJws(token);
-    if (!jws) return null;
+    if (!jws || jws.header.alg !== 'ES256') return null;
     const { iss, sub, mid, cnf, exp, nbf } = jws.payload;
-    const candidates = typeof iss === 'string' ? this.trusted.get(iss) : undefined;
-    if (!candidates) return null;
-    const kid = jws.header.kid;
-    const signedBy = candidates.some(
-      (c) => (kid === undefined || c.kid === undefined || c.kid === kid) && verifyEs256(jws, c.key),
-    );
-    if (!signedBy) return null;
+    if (typeof iss !== 'string' || !this.trusted.has(iss)) return null;
     if (typeof exp !== 'number' || exp + CLOCK_SKEW_S < nowSeconds) return null;
     if (nbf !== undefined && (typeof nbf !== 'number' || nbf - CLOCK_SKEW_S > nowSeconds)) return null;
     if (typeof sub !== 'string' || !UUID.test(sub) || !isMachineId(mid)) return null;
     const publicKey = importP256PublicJwk((cnf as { jwk?: unknown } | undefined)?.jwk);
     if (!publicKey) return null;
     return { guid: sub, components: mid, publicKey };
+  }
+
+  /** True when the token is signed by a key of its (trusted) issuer; checked on the thread pool. */
+  async isSigned(token: string): Promise<boolean> {
+    const jws = decodeJws(token);
+    const issuer = jws?.payload.iss;
+    const candidates = jws && typeof issuer === 'string' ? this.trusted.get(issuer) : undefined;
+    if (!jws || !candidates) return false;
+    const kid = jws.header.kid;
+    for (const candidate of candidates) {
+      if (kid !== undefined && candidate.kid !== undefined && candidate.kid !== kid) continue;
+      if (await verifyEs256Async(jws, candidate.key)) return true;
+    }
+    return false;
   }
 }

@@ -43,6 +43,19 @@ export function verifyEs256(jws: DecodedJws, key: KeyObject): boolean {
   return verify('sha256', Buffer.from(jws.signingInput), { key, dsaEncoding: 'ieee-p1363' }, jws.signature);
 }
 
+/**
+ * The same check on libuv's thread pool, so signature checks of concurrent requests run on
+ * other cores while the event loop serves HTTP and the database.
+ */
+export function verifyEs256Async(jws: DecodedJws, key: KeyObject): Promise<boolean> {
+  if (jws.header.alg !== 'ES256' || jws.signature.length !== 64) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    verify('sha256', Buffer.from(jws.signingInput), { key, dsaEncoding: 'ieee-p1363' }, jws.signature, (error, valid) =>
+      resolve(!error && valid),
+    );
+  });
+}
+
 /** Signs `payload` as a compact ES256 JWS with the given protected header. */
 export function signEs256(header: Record<string, unknown>, payload: unknown, key: KeyObject): string {
   const input = `${b64json({ ...header, alg: 'ES256' })}.${b64json(payload)}`;
