@@ -113,6 +113,50 @@ for (const kind of testDatabases()) {
       assert.equal(await store.purgeMessages(storage.db, 6000), 1);
     });
 
+    it('reads a re-join in one query and records it in one statement', async () => {
+      await store.createDomain(storage.db, 'anonymous', 'rejoin', policy, 1);
+      const domain = await store.findDomain(storage.db, 'anonymous', 'rejoin');
+      assert.ok(domain);
+      const machine = await store.addMachine(storage.db, domain.id, components, 5);
+      await store.addRegistration(storage.db, domain.id, 'guid-r', machine, 5);
+      for (const version of [1, 2]) {
+        await store.addKey(storage.db, domain.id, {
+          version,
+          publicKeySpki: Buffer.from([version]),
+          sealedPrivate: `sealed-${version}`,
+          certificate: Buffer.from('c'),
+          certificateNotBefore: 7,
+          createdAt: version,
+        });
+      }
+      const found = await store.findForRejoin(storage.db, 'anonymous', 'rejoin', 'guid-r');
+      assert.equal(found?.domain.id, domain.id);
+      assert.equal(found?.registration?.machineRow, machine);
+      assert.deepEqual(
+        found?.keys.map((k) => [k.version, k.sealedPrivate, k.certificateNotBefore]),
+        [
+          [1, 'sealed-1', 7],
+          [2, 'sealed-2', 7],
+        ],
+      );
+      const stranger = await store.findForRejoin(storage.db, 'anonymous', 'rejoin', 'someone-else');
+      assert.equal(stranger?.registration, undefined);
+      assert.equal(stranger?.keys.length, 2);
+      assert.equal(await store.findForRejoin(storage.db, 'anonymous', 'no-such-domain', 'guid-r'), undefined);
+
+      await store.recordAndTouch(storage.db, 'guid-r', 'rejoin-message-01', domain.id, 900, 0);
+      assert.equal((await store.findRegistration(storage.db, domain.id, 'guid-r'))?.lastSeen, 900);
+      await assert.rejects(
+        store.recordAndTouch(storage.db, 'guid-r', 'rejoin-message-01', domain.id, 950, 0),
+        (error: Error) => error instanceof DomainError && error.errorName === 'REQ_REPLAYED',
+      );
+      assert.equal(
+        (await store.findRegistration(storage.db, domain.id, 'guid-r'))?.lastSeen,
+        900,
+        'a replay touches nothing',
+      );
+    });
+
     it('rolls a failed transaction back whole', async () => {
       await assert.rejects(
         transaction(storage, async (trx) => {

@@ -69,16 +69,15 @@ export async function join(deps: DomainDeps, request: DomainRequest, target: Dom
  */
 async function rejoin(deps: DomainDeps, request: DomainRequest, mode: DomainRecord['mode'], name: string) {
   const now = Date.now();
-  const found = await deps.store.findDomainAndRegistration(deps.storage.db, mode, name, request.machine.guid);
+  const found = await deps.store.findForRejoin(deps.storage.db, mode, name, request.machine.guid);
   if (!found?.registration) return undefined;
-  const { domain, registration } = found;
+  const { domain, keys } = found;
   if (domain.disabled || domain.keyRolloverRequired || authenticationProblem(domain, request.auth)) return undefined;
   if (request.dn !== undefined && request.dn !== name) return undefined;
-  const keys = await deps.store.listKeys(deps.storage.db, domain.id);
   if (keys.length === 0 || keys.some((key) => deps.keys.isStale(key, now))) return undefined;
 
-  await deps.store.recordMessage(deps.storage.db, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
-  await deps.store.touch(deps.storage.db, domain.id, registration.guid, now);
+  const since = now - deps.replayWindowMs;
+  await deps.store.recordAndTouch(deps.storage.db, request.machine.guid, request.mid, domain.id, now, since);
   return { domain, keys };
 }
 

@@ -2,9 +2,9 @@
  * Storage of the domain server: every query on its tables, for both dialects. Callers pass the
  * transaction (or database) to run in; the domain row lock makes join and leave serial per domain.
  */
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Dialect } from '../platform/storage/database.js';
-import type { Database, DomainTable } from '../platform/storage/schema.js';
+import type { Database, DomainKeyTable, DomainTable } from '../platform/storage/schema.js';
 import { DomainError } from './errors.js';
 
 export type Mode = DomainTable['mode'];
@@ -151,29 +151,83 @@ export class DomainStore {
       .execute();
   }
 
-  /** A domain and, when it has one, the registration of `guid` in it: one round trip. */
-  async findDomainAndRegistration(
+  /**
+   * A domain, the registration of `guid` in it (when there is one) and every key version, in one
+   * round trip: the rows of the domain's keys, each carrying the domain and registration columns.
+   */
+  async findForRejoin(
     db: Db,
     mode: Mode,
     name: string,
     guid: string,
-  ): Promise<{ domain: DomainRecord; registration: RegistrationRecord | undefined } | undefined> {
-    const row = await db
+  ): Promise<{ domain: DomainRecord; registration: RegistrationRecord | undefined; keys: KeyRecord[] } | undefined> {
+    const rows = await db
       .selectFrom('domains as d')
       .leftJoin('domain_registrations as r', (join) => join.onRef('r.domain_id', '=', 'd.id').on('r.guid', '=', guid))
       .leftJoin('domain_machines as m', 'm.id', 'r.machine_row')
+      .leftJoin('domain_keys as k', 'k.domain_id', 'd.id')
       .selectAll('d')
       .select(['r.guid', 'r.machine_row', 'm.components', 'r.first_seen', 'r.last_seen'])
+      .select([
+        'k.version',
+        'k.public_key',
+        'k.sealed_private',
+        'k.certificate',
+        'k.certificate_not_before',
+        'k.created_at as key_created_at',
+      ])
       .where('d.mode', '=', mode)
       .where('d.name', '=', name)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    const { guid: found, machine_row, components, first_seen, last_seen, ...domain } = row;
+      .orderBy('k.version')
+      .execute();
+    const first = rows[0];
+    if (!first) return undefined;
+    const { guid: found, machine_row, components, first_seen, last_seen } = first;
     const registration =
       found !== null && machine_row !== null && components !== null && first_seen !== null && last_seen !== null
         ? toRegistration({ guid: found, machine_row, components, first_seen, last_seen })
         : undefined;
-    return { domain: toDomain(domain), registration };
+    const keys = rows.flatMap((row) =>
+      row.version === null || row.public_key === null || row.sealed_private === null || row.key_created_at === null
+        ? []
+        : [
+            toKey({
+              version: row.version,
+              public_key: row.public_key,
+              sealed_private: row.sealed_private,
+              certificate: row.certificate,
+              certificate_not_before: row.certificate_not_before,
+              created_at: row.key_created_at,
+            }),
+          ],
+    );
+    return { domain: toDomain(first), registration, keys };
+  }
+
+  /**
+   * Records a message id (as recordMessage) and the registration's last-seen time. On PostgreSQL
+   * one statement (two data-modifying CTEs), so a re-join costs two round trips in all.
+   */
+  async recordAndTouch(db: Db, guid: string, mid: string, domainId: number, now: number, since: number): Promise<void> {
+    if (this.dialect === 'sqlite') {
+      await this.recordMessage(db, guid, mid, now, since);
+      await this.touch(db, domainId, guid, now);
+      return;
+    }
+    const result = await sql<{ recorded: number }>`
+      with recorded as (
+        insert into seen_messages (guid, mid, seen_at) values (${guid}, ${mid}, ${now})
+        on conflict (guid, mid) do update set seen_at = excluded.seen_at where seen_messages.seen_at < ${since}
+        returning 1
+      ), touched as (
+        update domain_registrations set last_seen = ${now}
+        where domain_id = ${domainId} and guid = ${guid} and exists (select 1 from recorded)
+        returning 1
+      )
+      select (select count(*) from recorded)::int as recorded, (select count(*) from touched)::int as touched`.execute(
+      db,
+    );
+    if (!result.rows[0]?.recorded) throw new DomainError('REQ_REPLAYED', 'message id was seen before');
   }
 
   /** Records that a registration was seen now. */
@@ -210,14 +264,7 @@ export class DomainStore {
       .where('domain_id', '=', domainId)
       .orderBy('version')
       .execute();
-    return rows.map((row) => ({
-      version: row.version,
-      publicKeySpki: Buffer.from(row.public_key, 'base64'),
-      sealedPrivate: row.sealed_private,
-      certificate: row.certificate === null ? null : Buffer.from(row.certificate, 'base64'),
-      certificateNotBefore: row.certificate_not_before,
-      createdAt: row.created_at,
-    }));
+    return rows.map(toKey);
   }
 
   async addKey(db: Db, domainId: number, key: KeyRecord): Promise<void> {
@@ -308,5 +355,16 @@ function toRegistration(row: {
     components: JSON.parse(row.components) as string[],
     firstSeen: Number(row.first_seen),
     lastSeen: Number(row.last_seen),
+  };
+}
+
+function toKey(row: Omit<Selectable<DomainKeyTable>, 'domain_id'>): KeyRecord {
+  return {
+    version: row.version,
+    publicKeySpki: Buffer.from(row.public_key, 'base64'),
+    sealedPrivate: row.sealed_private,
+    certificate: row.certificate === null ? null : Buffer.from(row.certificate, 'base64'),
+    certificateNotBefore: row.certificate_not_before === null ? null : Number(row.certificate_not_before),
+    createdAt: Number(row.created_at),
   };
 }
