@@ -3,12 +3,9 @@
  * "you are signed in" page (when the session has no redirect URL) and the error page. Plain,
  * accessible, server-rendered HTML without scripts; every value from outside is escaped.
  */
+import { escapeHtml, htmlDocument } from '../../platform/http/html.js';
 import type { DeviceDescription } from '../sessions/device-description.js';
 import type { PickerMvpd } from './login-flow.js';
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /**
  * Headers of every page: no caching (they hold session codes), no framing, no scripts, images
@@ -31,21 +28,7 @@ a.mvpd:hover,a.mvpd:focus{border-color:#1f6feb;outline:2px solid #1f6feb}a.mvpd 
 .hint{color:#57606a;font-size:.9rem}.button{display:inline-block;margin-top:12px;padding:8px 16px;border-radius:4px;background:#1f6feb;color:#fff;text-decoration:none}`;
 
 function page(title: string, body: string): string {
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
+  return htmlDocument(title, STYLE, body);
 }
 
 export interface PickerPage {

@@ -2,10 +2,7 @@
  * The demo providers' HTML: the sign-in form, the sign-out confirmation, the signed-out page
  * and the error page. Plain server-rendered forms; every value from outside is escaped.
  */
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { escapeHtml, htmlDocument } from '../../../platform/http/html.js';
 
 export interface Branding {
   displayName: string;
@@ -20,22 +17,8 @@ button{margin-top:16px;width:100%;padding:10px;font-size:1rem;border:0;border-ra
 button.secondary{background:#eaeef2;color:#1b1f24}.error{color:#b3261e;margin:8px 0}.hint{color:#57606a;font-size:.85rem}`;
 
 function page(title: string, branding: Branding, body: string): string {
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-<img src="${escapeHtml(branding.logoUrl)}" alt="${escapeHtml(branding.displayName)}" height="48">
-${body}
-</main>
-</body>
-</html>
-`;
+  const logo = `<img src="${escapeHtml(branding.logoUrl)}" alt="${escapeHtml(branding.displayName)}" height="48">`;
+  return htmlDocument(title, STYLE, `${logo}\n${body}`);
 }
 
 export interface LoginPage {
