@@ -26,6 +26,7 @@ export async function serveCommand(): Promise<number> {
   process.stdout.write(
     `\nDomus ${url}\n  admin token: ${tokenSource}\n  Domain CA:   ${url}/flashaccess/domain-ca.pem\n  OpenAPI:     ${url}/openapi.json\n\n`,
   );
+  if (config.demo) process.stdout.write(demoHelp(url, tokenSource, config.demoUsersFile));
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -37,4 +38,19 @@ export async function serveCommand(): Promise<number> {
   });
   await domus.close();
   return 0;
+}
+
+/** How to try the demo data the embedded default seeds (operations.md). */
+function demoHelp(url: string, tokenSource: string, usersFile: string | undefined): string {
+  const users = usersFile
+    ? `Demo users: from ${usersFile}.`
+    : `Users, password = user name: alice and bob (household-1, entitled to DemoChannel), carol
+(household-2, entitled to nothing).`;
+  return `Demo data (DOMUS_DEMO): service provider DemoChannel; MVPDs DemoCable (with a logout endpoint) and
+DemoSat (without), served at ${url}/demo-mvpd/<id>; application demo-app (redirect domains localhost,
+127.0.0.1). ${users}
+  software statement: GET ${url}/admin/v1/applications/demo-app/software-statement (admin token: ${tokenSource})
+  then /o/client/register, /o/client/token and /api/v2/DemoChannel/… — walk-through in the README.
+
+`;
 }
