@@ -22,11 +22,13 @@ export interface LoadOptions {
   source: (index: number) => PreparedRequest | undefined;
   concurrency: number;
   maxMs: number;
+  /** Checks the body of each 200 answer; a 200 it refuses counts as a failure with status -1. */
+  verify?: (body: Buffer) => boolean;
 }
 
 export interface LoadResult {
   completed: number;
-  /** Answers other than 200, by status (0 = transport error). */
+  /** Answers other than 200, by status (0 = transport error, -1 = a 200 whose body `verify` refused). */
   failures: Record<number, number>;
   elapsedMs: number;
   perSecond: number;
@@ -58,6 +60,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     maxFreeSockets: options.concurrency,
   });
   const port = Number(url.port);
+  const verify = options.verify;
   const latencies: number[] = [];
   const failures: Record<number, number> = {};
   let next = 0;
@@ -76,8 +79,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const outgoing = http.request(
         { agent, host: '127.0.0.1', port, method: request.method, path: request.path, headers: request.headers },
         (response) => {
-          response.on('data', () => {});
-          response.once('end', () => finish(response.statusCode ?? 0));
+          const chunks: Buffer[] = [];
+          const keep = verify !== undefined && response.statusCode === 200;
+          response.on('data', (chunk: Buffer) => {
+            if (keep) chunks.push(chunk);
+          });
+          response.once('end', () => {
+            const status = response.statusCode ?? 0;
+            finish(keep && verify?.(Buffer.concat(chunks)) !== true ? -1 : status);
+          });
           response.once('error', () => finish(0));
           response.once('close', () => finish(response.complete ? (response.statusCode ?? 0) : 0));
         },

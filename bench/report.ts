@@ -1,10 +1,11 @@
 /** The benchmark's figures as tables: printed after the run and written to docs/benchmarks.md. */
 import type { CpuUse } from './cpu.js';
 import type { FloorResult } from './crypto-floor.js';
+import type { EntitlementResult, Measured } from './entitlements.js';
 import type { LoadResult } from './load.js';
 import type { ScaleResult, ThroughputFigure } from './scenarios.js';
 
-export const TARGETS = { joinVsFloor: 0.5, largeVsSmall: 1.5 } as const;
+export const TARGETS = { joinVsFloor: 0.5, largeVsSmall: 1.5, entitlementVsFastify: 0.3 } as const;
 
 export interface DatabaseFigures {
   name: 'SQLite' | 'PostgreSQL';
@@ -12,6 +13,14 @@ export interface DatabaseFigures {
   scale?: ScaleResult;
   /** Why a part was not measured. */
   skipped?: string;
+}
+
+export interface EntitlementFigures {
+  /** The trivial fastify route, measured in the same run. */
+  fastify: Measured;
+  databases: Array<
+    ({ name: DatabaseFigures['name'] } & EntitlementResult) | { name: DatabaseFigures['name']; skipped: string }
+  >;
 }
 
 export interface RunFacts {
@@ -29,9 +38,12 @@ export interface RunFacts {
 
 export interface Figures {
   facts: RunFacts;
-  hello: { result: LoadResult; cpu: CpuUse };
+  /** The parts this run measured (`--only`). */
+  parts: string[];
+  hello?: { result: LoadResult; cpu: CpuUse };
   floors: FloorResult[];
   databases: DatabaseFigures[];
+  entitlements?: EntitlementFigures;
 }
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en') : '–');
@@ -126,15 +138,70 @@ export function scaleTable(figures: Figures): string {
   );
 }
 
+export function entitlementTable(figures: Figures): string {
+  const e = figures.entitlements;
+  if (!e) return '';
+  const fastify = e.fastify.result.perSecond;
+  const row = (database: string, request: string, m: Measured, target: boolean): string[] => {
+    const share = m.result.perSecond / fastify;
+    return [
+      database,
+      request,
+      int(m.result.perSecond),
+      ms(m.result.p50Ms),
+      ms(m.result.p99Ms),
+      int(m.result.completed),
+      pct(m.cpu.server),
+      pct(m.cpu.machine),
+      ratio(share),
+      target ? verdict(share >= TARGETS.entitlementVsFastify) : '',
+    ];
+  };
+  const rows = [row('–', 'trivial fastify route', e.fastify, false)];
+  for (const db of e.databases) {
+    if ('skipped' in db) continue;
+    rows.push(row(db.name, 'authorize', db.authorize, true), row(db.name, 'logout', db.logout, true));
+  }
+  return table(
+    [
+      'Database',
+      'Request',
+      'Per second',
+      'p50 ms',
+      'p99 ms',
+      'Requests',
+      'Server CPU',
+      'Machine CPU',
+      '÷ fastify',
+      `Target ≥ ${TARGETS.entitlementVsFastify}`,
+    ],
+    rows,
+  );
+}
+
 export function referenceTable(figures: Figures): string {
+  const hello = figures.hello;
   return table(
     ['Reference', 'Per second', 'Note'],
     [
-      [
-        'plain node:http hello server',
-        int(figures.hello.result.perSecond),
-        `same load generator and connections; p50 ${ms(figures.hello.result.p50Ms)} ms, server CPU ${pct(figures.hello.cpu.server)}, machine CPU ${pct(figures.hello.cpu.machine)}`,
-      ],
+      ...(hello
+        ? [
+            [
+              'plain node:http hello server',
+              int(hello.result.perSecond),
+              `same load generator and connections; p50 ${ms(hello.result.p50Ms)} ms, server CPU ${pct(hello.cpu.server)}, machine CPU ${pct(hello.cpu.machine)}`,
+            ],
+          ]
+        : []),
+      ...(figures.entitlements
+        ? [
+            [
+              'trivial fastify route',
+              int(figures.entitlements.fastify.result.perSecond),
+              `same load generator and connections; p50 ${ms(figures.entitlements.fastify.result.p50Ms)} ms, server CPU ${pct(figures.entitlements.fastify.cpu.server)}, machine CPU ${pct(figures.entitlements.fastify.cpu.machine)}`,
+            ],
+          ]
+        : []),
       ...figures.floors.map((f) => [
         `crypto floor, ${f.versions} key version${f.versions === 1 ? '' : 's'}`,
         int(f.perSecond),
@@ -145,19 +212,32 @@ export function referenceTable(figures: Figures): string {
 }
 
 function skippedNotes(figures: Figures): string {
-  const notes = figures.databases.filter((db) => db.skipped).map((db) => `- ${db.name}: not measured — ${db.skipped}`);
+  const notes = [
+    ...figures.databases.filter((db) => db.skipped).map((db) => `- ${db.name}: not measured — ${db.skipped}`),
+    ...(figures.entitlements?.databases ?? [])
+      .filter((db) => 'skipped' in db)
+      .map((db) => `- ${db.name}, entitlement API: not measured — ${'skipped' in db ? db.skipped : ''}`),
+  ];
   return notes.length > 0 ? `\n${notes.join('\n')}\n` : '';
 }
 
 /** The tables for the terminal. */
 export function summary(figures: Figures): string {
+  const domains = figures.parts.includes('domains');
   return [
-    'Join throughput (re-joins of member machines)',
-    throughputTable(figures),
-    '',
-    'Join latency of new machines by domain size',
-    scaleTable(figures),
-    '',
+    ...(domains
+      ? [
+          'Join throughput (re-joins of member machines)',
+          throughputTable(figures),
+          '',
+          'Join latency of new machines by domain size',
+          scaleTable(figures),
+          '',
+        ]
+      : []),
+    ...(figures.entitlements
+      ? ['Entitlement API: authorize and logout next to a trivial fastify route', entitlementTable(figures), '']
+      : []),
     referenceTable(figures),
     skippedNotes(figures),
     `Total run time ${(figures.facts.totalMs / 1000).toFixed(0)} s`,
@@ -181,19 +261,9 @@ function runTable(f: RunFacts): string {
   return table(['Run', ''], rows);
 }
 
-/** docs/benchmarks.md, generated by each full run. */
-export function markdown(figures: Figures): string {
-  const f = figures.facts;
-  return `# Benchmarks
-
-<!-- Generated by \`npm run bench\` (bench/run.ts). Do not edit by hand: run it again. -->
-
-Domain join throughput and latency of the DRM domain server, measured through HTTP against
-\`domus serve\` running in its own process.
-
-${runTable(f)}
-
-## Join throughput
+/** The domain server's sections. */
+function domainSections(figures: Figures): string {
+  return `## Join throughput
 
 Re-joins of 64 machines that are already members of one anonymous domain, each request with a
 fresh message id and timestamp (signed before the timed phase). _Crypto floor_ is the
@@ -210,7 +280,55 @@ a time, in alternating rounds. The target is the large domain within ${TARGETS.l
 
 ${scaleTable(figures)}
 
-## References
+`;
+}
+
+/** The entitlement API's section. */
+function entitlementSection(figures: Figures): string {
+  const profiles = (figures.entitlements?.databases ?? [])
+    .map((db) =>
+      'skipped' in db ? '' : `${int(db.profiles)} on ${db.name} in ${(db.profileWriteMs / 1000).toFixed(1)} s`,
+    )
+    .filter(Boolean)
+    .join(', ');
+  return `## Entitlement API: authorize and logout
+
+\`domus serve\` with the demo data (\`DOMUS_DEMO=true\`, \`DOMUS_THROTTLE=off\`) on a fresh database.
+The demo application's client registers (DCR) and gets its access token over HTTP; the viewers'
+profiles (MVPD DemoCable, entitled to DemoChannel, valid for a day) are written straight into
+the database before each timed phase, as a sign-in through the MVPD would leave them
+(${profiles || 'none'}).
+
+- **authorize**: \`POST /api/v2/DemoChannel/decisions/authorize/DemoCable\` with
+  \`{"resources":["DemoChannel"]}\`, the requests going round 1,000 devices that have a profile;
+  every answer is checked to be a permit with a media token.
+- **logout**: \`GET /api/v2/DemoChannel/logout/DemoCable?redirectUrl=http://localhost/done\`, each
+  request from a device of its own (a logout deletes the profile), so every answer is checked
+  to be \`logout\`/\`interactive\`. The warm-up sizes the timed run: 1.5 × what its rate needs.
+
+_÷ fastify_ is the rate over that of a trivial fastify route (one GET answering a small JSON, in
+its own process) measured in the same run with the same load; the target is at least
+${TARGETS.entitlementVsFastify}.
+
+${entitlementTable(figures)}
+
+`;
+}
+
+/** docs/benchmarks.md, generated by each full run. */
+export function markdown(figures: Figures): string {
+  const f = figures.facts;
+  return `# Benchmarks
+
+<!-- Generated by \`npm run bench\` (bench/run.ts). Do not edit by hand: run it again. -->
+
+Domain join throughput and latency of the DRM domain server, and authorize and logout
+throughput of the entitlement API, measured through HTTP against \`domus serve\` running in its
+own process.
+
+${runTable(f)}
+
+${figures.parts.includes('domains') ? domainSections(figures) : ''}${figures.entitlements ? entitlementSection(figures) : ''}## References
 
 ${referenceTable(figures)}
 ${skippedNotes(figures)}

@@ -1,9 +1,12 @@
 /**
  * `npm run bench`: domain join throughput and latency through HTTP on SQLite and PostgreSQL,
- * the crypto floor and a plain node:http reference, in one run. Prints the tables and writes
- * docs/benchmarks.md (and the raw figures to bench/results/latest.json).
+ * the crypto floor and a plain node:http reference; the entitlement API's authorize and logout
+ * next to a trivial fastify route; in one run. Prints the tables and writes docs/benchmarks.md
+ * (and the raw figures to bench/results/latest.json).
  *
  * Options (for working on the benchmark; a published run uses none):
+ *   --only=entitlements  run only these parts (comma-separated: domains, entitlements); a partial
+ *                        run writes its Markdown to bench/results/latest.md, not docs/
  *   --profile            CPU-profile each server child into bench/results/profiles/<database>/
  *   --databases=sqlite   measure only these databases (comma-separated: sqlite, postgres)
  *   --members=N          size of the large domain (default 1,000,000)
@@ -11,6 +14,7 @@
  * PostgreSQL: DOMUS_BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres; a
  * throw-away database is created there and dropped afterwards.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,8 +24,9 @@ import pg from 'pg';
 import { createPostgres, createSqlite, type TestDatabase } from '../test/support/databases.js';
 import { type CpuUse, cpuMeter } from './cpu.js';
 import { measureFloor } from './crypto-floor.js';
+import { measureEntitlements, measureFastify } from './entitlements.js';
 import { assertClean, type LoadResult, type PreparedRequest, runLoad } from './load.js';
-import { type DatabaseFigures, type Figures, markdown, summary } from './report.js';
+import { type DatabaseFigures, type EntitlementFigures, type Figures, markdown, summary } from './report.js';
 import { measureScale, measureThroughput, type Settings } from './scenarios.js';
 import { startDomus, startHello } from './server-process.js';
 
@@ -30,12 +35,20 @@ const POSTGRES_URL = process.env.DOMUS_BENCH_DATABASE_URL ?? 'postgres://postgre
 
 const { values: options } = parseArgs({
   options: {
+    only: { type: 'string', default: 'domains,entitlements' },
     profile: { type: 'boolean', default: false },
     databases: { type: 'string', default: 'sqlite,postgres' },
     members: { type: 'string', default: '1000000' },
     'no-docs': { type: 'boolean', default: false },
   },
 });
+
+const PARTS = ['domains', 'entitlements'] as const;
+const parts = new Set(options.only.split(',').map((part) => part.trim()));
+for (const part of parts) {
+  if (!(PARTS as readonly string[]).includes(part))
+    throw new Error(`--only: unknown part ${part} (${PARTS.join(', ')})`);
+}
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const settings: Settings = {
@@ -104,21 +117,39 @@ async function measureDatabase(name: DatabaseFigures['name'], database: TestData
   }
 }
 
-async function main(): Promise<void> {
-  const started = performance.now();
-  const wanted = new Set(options.databases.split(',').map((d) => d.trim()));
-  let postgres = 'not measured';
+/** The entitlement API on a fresh database of its own, with the demo data and a master key the benchmark knows. */
+async function measureEntitlementDatabase(
+  name: DatabaseFigures['name'],
+  database: TestDatabase,
+): Promise<EntitlementFigures['databases'][number]> {
+  const masterKey = randomBytes(32);
+  const profileDir = options.profile
+    ? path.join(REPO_ROOT, 'bench', 'results', 'profiles', `entitlements-${name.toLowerCase()}`)
+    : undefined;
+  const server = await startDomus({
+    databaseUrl: database.url,
+    cpuProfileDir: profileDir,
+    env: { DOMUS_DEMO: 'true', DOMUS_THROTTLE: 'off', DOMUS_MASTER_KEY: masterKey.toString('base64') },
+  });
+  log(`${name}: entitlements, domus serve at ${server.url} (pid ${server.pid})`);
+  try {
+    return { name, ...(await measureEntitlements(server, database.target, masterKey, settings)) };
+  } finally {
+    await server.stop();
+  }
+}
 
-  log('plain node:http hello server');
-  const hello = await measureHello();
-  log('crypto floor, 1 and 20 key versions');
-  const floors = [measureFloor(1, 3000), measureFloor(20, 3000)];
-
-  const databases: DatabaseFigures[] = [];
+/** Runs `measure` on a fresh database of each wanted kind; an unreachable PostgreSQL is noted, not fatal. */
+async function eachDatabase<T extends { name: DatabaseFigures['name'] }>(
+  wanted: Set<string>,
+  measure: (name: DatabaseFigures['name'], database: TestDatabase) => Promise<T>,
+  skipped: (name: DatabaseFigures['name'], why: string) => T,
+): Promise<T[]> {
+  const results: T[] = [];
   if (wanted.has('sqlite')) {
     const db = await createSqlite();
     try {
-      databases.push(await measureDatabase('SQLite', db));
+      results.push(await measure('SQLite', db));
     } finally {
       await db.drop();
     }
@@ -127,19 +158,48 @@ async function main(): Promise<void> {
     onlyLocal(POSTGRES_URL);
     let db: TestDatabase | undefined;
     try {
-      postgres = await postgresVersion();
       db = await createPostgres(POSTGRES_URL);
     } catch (error) {
       log(`PostgreSQL unavailable at ${POSTGRES_URL}: ${(error as Error).message}`);
-      databases.push({ name: 'PostgreSQL', skipped: `no server at ${POSTGRES_URL} (${(error as Error).message})` });
+      results.push(skipped('PostgreSQL', `no server at ${POSTGRES_URL} (${(error as Error).message})`));
     }
     if (db) {
       try {
-        databases.push(await measureDatabase('PostgreSQL', db));
+        results.push(await measure('PostgreSQL', db));
       } finally {
         await db.drop();
       }
     }
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const wanted = new Set(options.databases.split(',').map((d) => d.trim()));
+  let postgres = 'not measured';
+  if (wanted.has('postgres')) {
+    onlyLocal(POSTGRES_URL);
+    postgres = await postgresVersion().catch(() => 'not measured');
+  }
+
+  let hello: Figures['hello'];
+  const floors: Figures['floors'] = [];
+  let databases: DatabaseFigures[] = [];
+  if (parts.has('domains')) {
+    log('plain node:http hello server');
+    hello = await measureHello();
+    log('crypto floor, 1 and 20 key versions');
+    floors.push(measureFloor(1, 3000), measureFloor(20, 3000));
+    databases = await eachDatabase(wanted, measureDatabase, (name, skipped) => ({ name, skipped }));
+  }
+
+  let entitlements: EntitlementFigures | undefined;
+  if (parts.has('entitlements')) {
+    log('trivial fastify route');
+    const fastify = await measureFastify(settings);
+    const measured = await eachDatabase(wanted, measureEntitlementDatabase, (name, skipped) => ({ name, skipped }));
+    entitlements = { fastify, databases: measured };
   }
 
   const args = process.argv.slice(2).join(' ');
@@ -159,9 +219,11 @@ async function main(): Promise<void> {
       totalMs: performance.now() - started,
       profileDir: options.profile ? 'bench/results/profiles/' : undefined,
     },
+    parts: PARTS.filter((part) => parts.has(part)),
     hello,
     floors,
     databases,
+    entitlements,
   };
 
   process.stdout.write(`\n${summary(figures)}\n`);
@@ -169,7 +231,10 @@ async function main(): Promise<void> {
   fs.mkdirSync(results, { recursive: true });
   const withoutLatencies = JSON.stringify(figures, (key, value) => (key === 'latencies' ? undefined : value), 2);
   fs.writeFileSync(path.join(results, 'latest.json'), `${withoutLatencies}\n`);
-  if (!options['no-docs']) {
+  if (parts.size < PARTS.length) {
+    fs.writeFileSync(path.join(results, 'latest.md'), markdown(figures));
+    log('partial run: wrote bench/results/latest.md, left docs/benchmarks.md alone');
+  } else if (!options['no-docs']) {
     fs.writeFileSync(path.join(REPO_ROOT, 'docs', 'benchmarks.md'), markdown(figures));
     log('wrote docs/benchmarks.md');
   }

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DOMUS_BIN = path.join(REPO_ROOT, 'bin', 'domus.js');
 const HELLO_SERVER = path.join(REPO_ROOT, 'bench', 'hello-server.ts');
+const FASTIFY_SERVER = path.join(REPO_ROOT, 'bench', 'fastify-server.ts');
 const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 const KEPT_OUTPUT = 16 * 1024;
@@ -107,6 +108,8 @@ export interface DomusOptions {
   databaseUrl: string;
   /** Write a V8 CPU profile of the server into this directory when it stops. */
   cpuProfileDir?: string;
+  /** More DOMUS_* settings of the child (DOMUS_DEMO, DOMUS_THROTTLE, DOMUS_MASTER_KEY, …). */
+  env?: Record<string, string>;
 }
 
 /** Starts `node bin/domus.js serve` on a fresh data directory and any free port of 127.0.0.1. */
@@ -125,6 +128,7 @@ export async function startDomus(options: DomusOptions): Promise<DomusServer> {
         DOMUS_PORT: '0',
         DOMUS_LOG_LEVEL: 'warn',
         DOMUS_ADMIN_TOKEN: adminToken,
+        ...options.env,
       },
       /^Domus (http:\/\/\S+)$/m,
     );
@@ -160,4 +164,9 @@ export async function startDomus(options: DomusOptions): Promise<DomusServer> {
 /** Starts the plain node:http hello server (bench/hello-server.ts). */
 export function startHello(): Promise<ChildServer> {
   return start(['--import', 'tsx', HELLO_SERVER], {}, /^hello (http:\/\/127\.0\.0\.1:\d+)$/m);
+}
+
+/** Starts the trivial fastify route (bench/fastify-server.ts), the entitlement API's reference. */
+export function startFastify(): Promise<ChildServer> {
+  return start(['--import', 'tsx', FASTIFY_SERVER], {}, /^fastify (http:\/\/127\.0\.0\.1:\d+)$/m);
 }
