@@ -93,7 +93,7 @@ export class MachineTokens {
    */
   claims(token: string, nowSeconds = Date.now() / 1000): Machine | null {
     const jws = decodeJws(token);
-    if (!jws || jws.header.alg !== 'ES256') return null;
+    if (jws?.header.alg !== 'ES256') return null;
     const { iss, sub, mid, cnf, exp, nbf } = jws.payload;
     if (typeof iss !== 'string' || !this.trusted.has(iss)) return null;
     if (typeof exp !== 'number' || exp + CLOCK_SKEW_S < nowSeconds) return null;
