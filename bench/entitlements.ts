@@ -16,6 +16,7 @@ import { ProfileStore } from '../src/entitlements/profiles/profile-store.js';
 import type { DatabaseTarget } from '../src/platform/config.js';
 import { Sealer } from '../src/platform/crypto/sealing.js';
 import { openStorage } from '../src/platform/storage/database.js';
+import { deviceInfoHeader } from '../test/support/pass-client.js';
 import { type CpuUse, cpuMeter } from './cpu.js';
 import { assertClean, type LoadResult, type PreparedRequest, runLoad } from './load.js';
 import type { Settings } from './scenarios.js';
@@ -30,17 +31,7 @@ const LOGOUT_PATH = `/api/v2/${SERVICE_PROVIDER}/logout/${MVPD}?redirectUrl=${en
 const AUTHORIZE_DEVICES = 1000;
 /** Profiles (one per request) for the logout warm-up, which ends earlier if its time is up. */
 const LOGOUT_WARMUP_PROFILES = 4000;
-const DEVICE_INFO = Buffer.from(
-  JSON.stringify({
-    primaryHardwareType: 'MobilePhone',
-    model: 'iPhone',
-    version: '15.2',
-    manufacturer: 'Apple',
-    osName: 'iOS',
-    osVersion: '17.4',
-    connectionType: 'WiFi',
-  }),
-).toString('base64');
+const DEVICE_INFO = deviceInfoHeader();
 
 export interface Measured {
   result: LoadResult;
