@@ -9,8 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { createCodeVerifier, OidcConnectors } from '../../src/entitlements/mvpd/oidc-connector.js';
 import type { Profile } from '../../src/entitlements/profiles/profile-store.js';
 import { call, deviceIdentifierHeader, deviceInfoHeader } from './pass-client.js';
+import { walkLogin } from './pass-login.js';
 import type { TestServer } from './server.js';
-import { forms, type UserAgent } from './user-agent.js';
+import type { UserAgent } from './user-agent.js';
 
 /** A device of the tests: its AP-Device-Identifier id and the headers that name it. */
 export function device(id: string) {
@@ -64,16 +65,8 @@ export async function demoMvpdLogin(server: TestServer, agent: UserAgent, mvpdId
   const state = randomBytes(8).toString('hex');
   const nonce = randomBytes(8).toString('hex');
   const codeVerifier = createCodeVerifier();
-  const atCallback = (url: string) => url.startsWith(connector.redirectUri);
-  let reached = await agent.follow(
-    await agent.get(await connector.authorizationUrl({ state, nonce, codeVerifier })),
-    atCallback,
-  );
-  if (typeof reached !== 'string') {
-    const [loginForm] = forms(reached.body);
-    assert.ok(loginForm, 'the demo MVPD sign-in form');
-    reached = await agent.follow(await agent.post(loginForm.action, { user, password: user }), atCallback);
-  }
+  const authorizationUrl = await connector.authorizationUrl({ state, nonce, codeVerifier });
+  const reached = await walkLogin(agent, authorizationUrl, user, (url) => url.startsWith(connector.redirectUri));
   assert.equal(typeof reached, 'string', 'the MVPD redirects to the callback');
   const params = new URL(reached as string).searchParams;
   assert.equal(params.get('state'), state);
@@ -99,15 +92,7 @@ export async function signInThroughDomus(
   });
   assert.equal(session.status, 200, JSON.stringify(session.body));
   assert.equal(session.body.actionName, 'authenticate');
-  const atApp = (url: string) => url.startsWith(redirectUrl);
-  let reached = await agent.follow(await agent.get(new URL(session.body.url, server.url).href), atApp);
-  if (typeof reached !== 'string') {
-    const [loginForm] = forms(reached.body);
-    assert.ok(loginForm, `the ${request.mvpd} sign-in form`);
-    reached = await agent.follow(
-      await agent.post(loginForm.action, { user: request.user, password: request.user }),
-      atApp,
-    );
-  }
+  const authenticateUrl = new URL(session.body.url, server.url).href;
+  const reached = await walkLogin(agent, authenticateUrl, request.user, (url) => url.startsWith(redirectUrl));
   assert.equal(reached, redirectUrl, 'back at the app');
 }
