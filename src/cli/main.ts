@@ -1,10 +1,8 @@
-/** `domus <command>`: the operator's and the device's command line. */
+/**
+ * `domus <command>`: the operator's and the device's command line. Each command's module is
+ * loaded when it runs, so a small command does not load the whole server.
+ */
 import { ConfigError } from '../platform/config.js';
-import { deviceCommand } from './device.js';
-import { mediaTokenCommand } from './media-token.js';
-import { migrateCommand } from './migrate.js';
-import { serveCommand } from './serve.js';
-import { tokenCommand } from './token.js';
 
 const USAGE = `usage: domus <command>
 
@@ -16,14 +14,19 @@ const USAGE = `usage: domus <command>
                               the bundled device client; "domus device help" for details
   media-token verify <serializedToken> --resource R [--jwks URL|file]
                               check a media token from an authorize decision; prints its status
+  admin [--url URL] [--token-file F] <resource> <action> …
+                              the operator model through a running server's admin API:
+                              service-providers, mvpds, integrations, applications, domains;
+                              "domus admin help" for details
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
-  serve: serveCommand,
-  migrate: migrateCommand,
-  token: tokenCommand,
-  device: deviceCommand,
-  'media-token': mediaTokenCommand,
+  serve: async () => (await import('./serve.js')).serveCommand(),
+  migrate: async (args) => (await import('./migrate.js')).migrateCommand(args),
+  token: async (args) => (await import('./token.js')).tokenCommand(args),
+  device: async (args) => (await import('./device.js')).deviceCommand(args),
+  'media-token': async (args) => (await import('./media-token.js')).mediaTokenCommand(args),
+  admin: async (args) => (await import('./admin.js')).adminCommand(args),
 };
 
 const [name = 'help', ...rest] = process.argv.slice(2);
