@@ -5,12 +5,19 @@
  *
  * One iteration = what src/domains/envelope.ts, machine-tokens.ts and domain-keys.ts do per join:
  * decodeJws + verifyEs256 of the request; decodeJws + verifyEs256 of the machine token and
- * importP256PublicJwk of its cnf.jwk; then for each of N key versions Sealer.open of the sealed
+ * importP256PublicJwk of its cnf.jwk (and its point), as the crypto workers do
+ * (src/platform/crypto/crypto-workers.ts); then for each of N key versions Sealer.open of the sealed
  * PKCS#8 domain key and one JWE encryption, all N with one jweEncrypterFor (one ECDH) per iteration.
  */
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { simulatedComponents } from '../src/device/hardware.js';
-import { decodeJws, importP256PublicJwk, signEs256, verifyEs256 } from '../src/platform/crypto/es256.js';
+import {
+  decodeJws,
+  importP256PublicJwk,
+  p256PointOfJwk,
+  signEs256,
+  verifyEs256,
+} from '../src/platform/crypto/es256.js';
 import { jweEncrypterFor } from '../src/platform/crypto/jwe.js';
 import { Sealer } from '../src/platform/crypto/sealing.js';
 import { domainRequest, type TestMachine } from '../test/support/machines.js';
@@ -71,9 +78,11 @@ function iteration(f: Fixture, request: string): number {
   if (!jws) throw new Error('bad request');
   const token = decodeJws(jws.payload.mt as string);
   if (!token || !verifyEs256(token, f.issuerKey)) throw new Error('machine token does not verify');
-  const machineKey = importP256PublicJwk((token.payload.cnf as { jwk: unknown }).jwk);
-  if (!machineKey || !verifyEs256(jws, machineKey)) throw new Error('request does not verify');
-  const encrypter = jweEncrypterFor(machineKey);
+  const jwk = (token.payload.cnf as { jwk: { x: string; y: string } }).jwk;
+  const machineKey = importP256PublicJwk(jwk);
+  const machinePoint = p256PointOfJwk(jwk);
+  if (!machineKey || !machinePoint || !verifyEs256(jws, machineKey)) throw new Error('request does not verify');
+  const encrypter = jweEncrypterFor(machinePoint);
   let made = 0;
   for (const key of f.sealedKeys) {
     made += encrypter.encrypt(f.sealer.open(key.sealed, key.label), 'pkcs8').length > 0 ? 1 : 0;

@@ -8,6 +8,7 @@ import { createDomainModule, type DomainModule } from './domains/module.js';
 import { createEntitlementModule, type EntitlementModule } from './entitlements/module.js';
 import { HOUSEHOLD_TOKEN_ISSUER } from './entitlements/tokens/household-tokens.js';
 import type { Config } from './platform/config.js';
+import { CryptoWorkers } from './platform/crypto/crypto-workers.js';
 import { Sealer } from './platform/crypto/sealing.js';
 import { createHttpServer, type HttpServer } from './platform/http/server.js';
 import { KeyStore } from './platform/keys/key-store.js';
@@ -80,7 +81,16 @@ export async function createDomus(config: Config, logger = createLogger(config.l
   const localIssuer = await LocalIssuer.load(keyStore, config.localIssuerId);
   if (!issuers.has(localIssuer.issuer)) issuers.add(localIssuer.issuer, [localIssuer.publicJwk]);
 
-  const domains = await createDomainModule({ config, storage, keyStore, sealer, authTokens: issuers, publicRoot });
+  const crypto = new CryptoWorkers(config.cryptoWorkers);
+  const domains = await createDomainModule({
+    config,
+    storage,
+    keyStore,
+    sealer,
+    crypto,
+    authTokens: issuers,
+    publicRoot,
+  });
   const entitlements = await createEntitlementModule({ config, storage, keyStore, sealer, publicRoot, logger });
   // Household domain tokens (pass-api.md §8) join identity domains: the domain server trusts their key.
   issuers.add(HOUSEHOLD_TOKEN_ISSUER, [entitlements.householdTokens.publicJwk]);
@@ -115,6 +125,7 @@ export async function createDomus(config: Config, logger = createLogger(config.l
     async close() {
       clearInterval(purge);
       await http.close();
+      await crypto.close();
       await storage.close();
     },
   };

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { DomainError } from '../src/domains/errors.js';
-import { DomainStore } from '../src/domains/store.js';
+import { DomainStore, type RejoinAttempt } from '../src/domains/store.js';
 import { newP256KeyPair } from '../src/platform/crypto/p256.js';
 import { SealError, Sealer } from '../src/platform/crypto/sealing.js';
 import { KeyStore } from '../src/platform/keys/key-store.js';
@@ -154,6 +154,69 @@ for (const kind of testDatabases()) {
         (await store.findRegistration(storage.db, domain.id, 'guid-r'))?.lastSeen,
         900,
         'a replay touches nothing',
+      );
+    });
+
+    it('decides a lock-free re-join alike on every database, and a refusal changes nothing', async () => {
+      await store.createDomain(storage.db, 'anonymous', 'fast', { ...policy, authNamespace: 'ns' }, 1);
+      const domain = await store.findDomain(storage.db, 'anonymous', 'fast');
+      assert.ok(domain);
+      const machine = await store.addMachine(storage.db, domain.id, components, 5);
+      await store.addRegistration(storage.db, domain.id, 'member', machine, 5);
+      const key = { publicKeySpki: Buffer.from([1]), sealedPrivate: 's', certificate: Buffer.from('c'), createdAt: 1 };
+      await store.addKey(storage.db, domain.id, { ...key, version: 1, certificateNotBefore: 700 });
+      const auth = (namespace: string) => ({ issuer: 'i', subject: 'u', namespace });
+      let n = 0;
+      const attempt = (changes: Partial<RejoinAttempt> = {}): RejoinAttempt => ({
+        mode: 'anonymous',
+        name: 'fast',
+        guid: 'member',
+        mid: `fast-message-id-${++n}`,
+        now: 1000 + n,
+        since: 0,
+        windowStart: 700,
+        auth: undefined,
+        ...changes,
+      });
+      const state = async () => ({
+        seen: Number(
+          (await sql<{ n: number }>`select count(*) as n from seen_messages`.execute(storage.db)).rows[0]?.n,
+        ),
+        lastSeen: (await store.findRegistration(storage.db, domain.id, 'member'))?.lastSeen,
+      });
+      const refused = async (why: string, changes: Partial<RejoinAttempt>, setup?: () => Promise<void>) => {
+        await setup?.();
+        const before = await state();
+        assert.equal(await store.rejoinWithoutLock(storage.db, attempt(changes)), undefined, why);
+        assert.deepEqual(await state(), before, `${why}: changed something`);
+      };
+
+      const admitted = await store.rejoinWithoutLock(storage.db, attempt({ auth: auth('ns') }));
+      assert.deepEqual([admitted?.domain.id, admitted?.keys.map((k) => k.version)], [domain.id, [1]]);
+      assert.equal((await state()).lastSeen, 1000 + n);
+      const replayed = attempt();
+      await store.rejoinWithoutLock(storage.db, replayed);
+      await assert.rejects(
+        store.rejoinWithoutLock(storage.db, { ...replayed, now: replayed.now + 1 }),
+        (error: Error) => error instanceof DomainError && error.errorName === 'REQ_REPLAYED',
+      );
+
+      await refused('not a member', { guid: 'stranger' });
+      await refused('no such domain', { name: 'nowhere' });
+      await refused('token of another namespace', { auth: auth('other') });
+      await refused('certificate of another window', { windowStart: 800 });
+      await refused('auth required, none given', {}, () =>
+        store.updateDomain(storage.db, domain.id, { authRequired: true }, 2),
+      );
+      await store.updateDomain(storage.db, domain.id, { authRequired: false }, 3);
+      await refused('disabled', {}, () => store.updateDomain(storage.db, domain.id, { disabled: true }, 4));
+      await store.updateDomain(storage.db, domain.id, { disabled: false }, 5);
+      await refused('rollover due', {}, () =>
+        store.updateDomain(storage.db, domain.id, { keyRolloverRequired: true }, 6),
+      );
+      await store.updateDomain(storage.db, domain.id, { keyRolloverRequired: false }, 7);
+      await refused('a key without certificate', {}, () =>
+        store.addKey(storage.db, domain.id, { ...key, version: 2, certificate: null, certificateNotBefore: null }),
       );
     });
 

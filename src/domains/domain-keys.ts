@@ -3,8 +3,7 @@
  * per key version and validity window, shared by every member), and the credentials of a join
  * answer (each private key encrypted to the joining machine).
  */
-import type { KeyObject } from 'node:crypto';
-import { jweEncrypterFor } from '../platform/crypto/jwe.js';
+import type { CryptoWorkers } from '../platform/crypto/crypto-workers.js';
 import { newP256KeyPair } from '../platform/crypto/p256.js';
 import type { Sealer } from '../platform/crypto/sealing.js';
 import type { DomainCa } from './domain-ca.js';
@@ -29,6 +28,7 @@ export class DomainKeys {
     private readonly ca: DomainCa,
     private readonly sealer: Sealer,
     private readonly lifetimeSeconds: number,
+    private readonly crypto: CryptoWorkers,
   ) {
     this.#windowMs = Math.floor((lifetimeSeconds * 1000) / WINDOWS_PER_LIFETIME);
   }
@@ -74,16 +74,19 @@ export class DomainKeys {
     return { ...key, certificate, certificateNotBefore: notBefore };
   }
 
-  /** One credential per key version, each private key encrypted to `machineKey`. */
-  credentials(domainId: number, keys: KeyRecord[], machineKey: KeyObject): Credential[] {
-    const encrypter = jweEncrypterFor(machineKey);
-    return keys.map((key) => {
+  /**
+   * One credential per key version, each private key encrypted to the machine's key (given as
+   * its uncompressed point). The key wrapping runs on the crypto workers.
+   */
+  async credentials(domainId: number, keys: KeyRecord[], machinePoint: Uint8Array): Promise<Credential[]> {
+    const plaintexts = keys.map((key) => this.sealer.open(key.sealedPrivate, label(domainId, key.version)));
+    const encrypted = await this.crypto.encryptJwes(machinePoint, plaintexts, 'pkcs8');
+    return keys.map((key, i) => {
       if (!key.certificate || key.certificateNotBefore === null) throw new Error('key has no certificate');
-      const pkcs8 = this.sealer.open(key.sealedPrivate, label(domainId, key.version));
       return {
         keyVersion: key.version,
         certificate: key.certificate.toString('base64'),
-        privateKey: encrypter.encrypt(pkcs8, 'pkcs8'),
+        privateKey: encrypted[i] as string,
         notAfter: new Date(key.certificateNotBefore + this.lifetimeSeconds * 1000).toISOString(),
       };
     });

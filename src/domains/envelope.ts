@@ -2,7 +2,8 @@
  * The request envelope of join and leave (domain-protocol.md §2): a compact JWS signed by the
  * machine key. Checks run in the contract's order and the first failure is the answer.
  */
-import { decodeJws, verifyEs256Async } from '../platform/crypto/es256.js';
+import type { CryptoWorkers } from '../platform/crypto/crypto-workers.js';
+import { decodeJws } from '../platform/crypto/es256.js';
 import { type AuthClaims, AuthTokenError, type AuthTokenVerifier } from '../platform/tokens/auth-tokens.js';
 import { DomainError } from './errors.js';
 import type { Machine, MachineTokens } from './machine-tokens.js';
@@ -32,6 +33,7 @@ const MAX_NAME_LENGTH = 512;
 export class RequestVerifier {
   constructor(
     private readonly machineTokens: MachineTokens,
+    private readonly crypto: CryptoWorkers,
     private readonly authTokens: AuthTokenVerifier,
     private readonly seenBefore: ReplayCheck,
     private readonly toleranceSeconds: number,
@@ -60,16 +62,19 @@ export class RequestVerifier {
     if (expected.op === 'join' && fields.phase !== undefined)
       throw new DomainError('REQ_MALFORMED', 'join takes no phase');
 
-    // 3. machine token from a trusted issuer, unexpired; 4. the request signed by the machine key
-    // it binds. Both signatures are checked at once on the thread pool; failures keep that order.
+    // 3. machine token from a trusted issuer, unexpired, binding a valid P-256 key; 4. the request
+    // signed by that key. Both signatures are checked at once on the crypto workers; failures
+    // keep that order.
     const machine = this.machineTokens.claims(fields.mt);
-    const [tokenSigned, requestSigned] = machine
-      ? await Promise.all([this.machineTokens.isSigned(fields.mt), verifyEs256Async(jws, machine.publicKey)])
-      : [false, false];
-    if (!machine || !tokenSigned) {
+    const tokenCheck = machine && this.machineTokens.signatureCheck(fields.mt);
+    const [token, request] =
+      machine && tokenCheck
+        ? await this.crypto.verifyEs256([tokenCheck, { jws, keys: [machine.publicJwk] }])
+        : ['invalid', 'invalid'];
+    if (!machine || token !== 'valid' || request === 'bad-key') {
       throw new DomainError('REQ_MACHINE_TOKEN_INVALID_EXPIRED', 'machine token is invalid, expired or untrusted');
     }
-    if (!requestSigned) {
+    if (request !== 'valid') {
       throw new DomainError('REQ_SIGNATURE_INVALID', 'request signature does not verify with the machine key');
     }
 

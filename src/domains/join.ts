@@ -11,14 +11,7 @@ import type { Credential } from './domain-keys.js';
 import type { DomainRequest } from './envelope.js';
 import { DomainError } from './errors.js';
 import { machinesMatch } from './machine-id.js';
-import {
-  authenticationProblem,
-  checkAuthentication,
-  type DomainDeps,
-  type DomainTarget,
-  domainNameOf,
-  serverUrlOf,
-} from './policy.js';
+import { checkAuthentication, type DomainDeps, type DomainTarget, domainNameOf, serverUrlOf } from './policy.js';
 import type { DomainRecord, KeyRecord } from './store.js';
 
 export interface JoinAnswer {
@@ -57,28 +50,29 @@ export async function join(deps: DomainDeps, request: DomainRequest, target: Dom
     ver: request.ver,
     domain: { name, mode: domain.mode, serverUrl },
     member: { guid: request.machine.guid, members: domain.memberCount, maxMembership: domain.maxMembership },
-    credentials: deps.keys.credentials(domain.id, keys, request.machine.publicKey),
+    credentials: await deps.keys.credentials(domain.id, keys, request.machine.publicPoint),
   };
 }
 
 /**
  * The common case without a lock: a member re-joining a domain that needs no new key and no new
- * certificate changes only its last-seen time. Anything else (a new member, a refusal, a due
- * rollover or certificate) answers undefined and takes the locked path, which also decides the
- * error, so refusals keep the contract's order and change nothing.
+ * certificate changes only its last-seen time (DomainStore.rejoinWithoutLock). Anything else (a
+ * new member, a refusal, a due rollover or certificate) answers undefined and takes the locked
+ * path, which also decides the error, so refusals keep the contract's order and change nothing.
  */
 async function rejoin(deps: DomainDeps, request: DomainRequest, mode: DomainRecord['mode'], name: string) {
-  const now = Date.now();
-  const found = await deps.store.findForRejoin(deps.storage.db, mode, name, request.machine.guid);
-  if (!found?.registration) return undefined;
-  const { domain, keys } = found;
-  if (domain.disabled || domain.keyRolloverRequired || authenticationProblem(domain, request.auth)) return undefined;
   if (request.dn !== undefined && request.dn !== name) return undefined;
-  if (keys.length === 0 || keys.some((key) => deps.keys.isStale(key, now))) return undefined;
-
-  const since = now - deps.replayWindowMs;
-  await deps.store.recordAndTouch(deps.storage.db, request.machine.guid, request.mid, domain.id, now, since);
-  return { domain, keys };
+  const now = Date.now();
+  return deps.store.rejoinWithoutLock(deps.storage.db, {
+    mode,
+    name,
+    guid: request.machine.guid,
+    mid: request.mid,
+    now,
+    since: now - deps.replayWindowMs,
+    windowStart: deps.keys.windowStart(now),
+    auth: request.auth,
+  });
 }
 
 async function lockOrCreate(

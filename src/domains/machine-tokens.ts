@@ -5,7 +5,8 @@
  */
 import { type KeyObject, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { decodeJws, importP256PublicJwk, signEs256, verifyEs256Async } from '../platform/crypto/es256.js';
+import type { SignatureCheck } from '../platform/crypto/crypto-workers.js';
+import { decodeJws, importP256PublicJwk, p256PointOfJwk, signEs256 } from '../platform/crypto/es256.js';
 import { newP256KeyPair } from '../platform/crypto/p256.js';
 import type { KeyStore } from '../platform/keys/key-store.js';
 import type { IssuerKeys } from '../platform/tokens/issuers-file.js';
@@ -14,7 +15,10 @@ import { isMachineId } from './machine-id.js';
 export interface Machine {
   guid: string;
   components: string[];
-  publicKey: KeyObject;
+  /** The machine's public key as the token binds it; imported (and checked) where it is used. */
+  publicJwk: { kty: 'EC'; crv: 'P-256'; x: string; y: string };
+  /** The same key as an uncompressed point, what key wrapping to the machine needs. */
+  publicPoint: Buffer;
 }
 
 interface TrustedKey {
@@ -81,15 +85,10 @@ export class MachineTokens {
     return { machineToken, guid };
   }
 
-  /** The machine a token vouches for, or null when the token is bad, expired or untrusted. */
-  async verify(token: string, nowSeconds = Date.now() / 1000): Promise<Machine | null> {
-    const claimed = this.claims(token, nowSeconds);
-    return claimed && (await this.isSigned(token)) ? claimed : null;
-  }
-
   /**
    * The machine a token names when its claims are well-formed, unexpired and from a trusted
-   * issuer; its signature is NOT checked here (see isSigned), so the two checks can run at once.
+   * issuer; its signature is NOT checked here (see signatureCheck): the crypto workers check it
+   * together with the request's.
    */
   claims(token: string, nowSeconds = Date.now() / 1000): Machine | null {
     const jws = decodeJws(token);
@@ -99,22 +98,24 @@ export class MachineTokens {
     if (typeof exp !== 'number' || exp + CLOCK_SKEW_S < nowSeconds) return null;
     if (nbf !== undefined && (typeof nbf !== 'number' || nbf - CLOCK_SKEW_S > nowSeconds)) return null;
     if (typeof sub !== 'string' || !UUID.test(sub) || !isMachineId(mid)) return null;
-    const publicKey = importP256PublicJwk((cnf as { jwk?: unknown } | undefined)?.jwk);
-    if (!publicKey) return null;
-    return { guid: sub, components: mid, publicKey };
+    const jwk = (cnf as { jwk?: Record<string, unknown> } | undefined)?.jwk;
+    if (jwk?.kty !== 'EC' || jwk.crv !== 'P-256' || jwk.d !== undefined) return null;
+    const publicPoint = p256PointOfJwk(jwk);
+    if (!publicPoint) return null;
+    const publicJwk = { kty: 'EC', crv: 'P-256', x: jwk.x as string, y: jwk.y as string } as const;
+    return { guid: sub, components: mid, publicJwk, publicPoint };
   }
 
-  /** True when the token is signed by a key of its (trusted) issuer; checked on the thread pool. */
-  async isSigned(token: string): Promise<boolean> {
+  /** The signature check that proves the token comes from its (trusted) issuer; null when none can. */
+  signatureCheck(token: string): SignatureCheck | null {
     const jws = decodeJws(token);
     const issuer = jws?.payload.iss;
     const candidates = jws && typeof issuer === 'string' ? this.trusted.get(issuer) : undefined;
-    if (!jws || !candidates) return false;
+    if (!jws || !candidates) return null;
     const kid = jws.header.kid;
-    for (const candidate of candidates) {
-      if (kid !== undefined && candidate.kid !== undefined && candidate.kid !== kid) continue;
-      if (await verifyEs256Async(jws, candidate.key)) return true;
-    }
-    return false;
+    const keys = candidates
+      .filter((candidate) => kid === undefined || candidate.kid === undefined || candidate.kid === kid)
+      .map((candidate) => candidate.key);
+    return keys.length > 0 ? { jws, keys } : null;
   }
 }

@@ -3,6 +3,7 @@
  * shared platform pieces it is given.
  */
 import type { Config } from '../platform/config.js';
+import type { CryptoWorkers } from '../platform/crypto/crypto-workers.js';
 import type { Sealer } from '../platform/crypto/sealing.js';
 import type { HttpServer } from '../platform/http/server.js';
 import type { KeyStore } from '../platform/keys/key-store.js';
@@ -35,6 +36,7 @@ export async function createDomainModule(parts: {
   storage: Storage;
   keyStore: KeyStore;
   sealer: Sealer;
+  crypto: CryptoWorkers;
   authTokens: AuthTokenVerifier;
   publicRoot: () => string;
 }): Promise<DomainModule> {
@@ -52,13 +54,14 @@ export async function createDomainModule(parts: {
   const deps: DomainDeps = {
     storage,
     store,
-    keys: new DomainKeys(ca, sealer, config.credentialLifetimeS),
+    keys: new DomainKeys(ca, sealer, config.credentialLifetimeS, parts.crypto),
     defaults: { anonymous: config.anonymousDefaults, identity: config.identityDefaults },
     publicRoot: parts.publicRoot,
     replayWindowMs,
   };
   const verifier = new RequestVerifier(
     machineTokens,
+    parts.crypto,
     parts.authTokens,
     (guid, mid) => store.hasSeenMessage(storage.db, guid, mid, Date.now() - replayWindowMs),
     config.timestampToleranceS,

@@ -5,7 +5,9 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Dialect } from '../platform/storage/database.js';
 import type { Database, DomainKeyTable, DomainTable } from '../platform/storage/schema.js';
+import type { AuthClaims } from '../platform/tokens/auth-tokens.js';
 import { DomainError } from './errors.js';
+import { authenticationProblem } from './policy.js';
 
 export type Mode = DomainTable['mode'];
 type Db = Kysely<Database>;
@@ -187,47 +189,32 @@ export class DomainStore {
       found !== null && machine_row !== null && components !== null && first_seen !== null && last_seen !== null
         ? toRegistration({ guid: found, machine_row, components, first_seen, last_seen })
         : undefined;
-    const keys = rows.flatMap((row) =>
-      row.version === null || row.public_key === null || row.sealed_private === null || row.key_created_at === null
-        ? []
-        : [
-            toKey({
-              version: row.version,
-              public_key: row.public_key,
-              sealed_private: row.sealed_private,
-              certificate: row.certificate,
-              certificate_not_before: row.certificate_not_before,
-              created_at: row.key_created_at,
-            }),
-          ],
-    );
+    const keys = rows.flatMap(keyOf);
     return { domain: toDomain(first), registration, keys };
   }
 
   /**
-   * Records a message id (as recordMessage) and the registration's last-seen time. On PostgreSQL
-   * one statement (two data-modifying CTEs), so a re-join costs two round trips in all.
+   * The lock-free re-join (join.ts): when `guid` is already a member and the domain needs nothing
+   * that takes its lock (see rejoinAllowed), records the message id and the member's last-seen
+   * time and answers the domain and its keys; otherwise changes nothing and answers undefined. A
+   * message id seen before within the window: REQ_REPLAYED. SQLite reads, decides and writes in
+   * process; PostgreSQL decides in one statement, so a re-join is one round trip.
    */
+  async rejoinWithoutLock(
+    db: Db,
+    attempt: RejoinAttempt,
+  ): Promise<{ domain: DomainRecord; keys: KeyRecord[] } | undefined> {
+    if (this.dialect === 'postgres') return rejoinInOneStatement(db, attempt);
+    const found = await this.findForRejoin(db, attempt.mode, attempt.name, attempt.guid);
+    if (!found || !rejoinAllowed(found, attempt)) return undefined;
+    await this.recordAndTouch(db, attempt.guid, attempt.mid, found.domain.id, attempt.now, attempt.since);
+    return { domain: found.domain, keys: found.keys };
+  }
+
+  /** Records a message id (as recordMessage) and the registration's last-seen time. */
   async recordAndTouch(db: Db, guid: string, mid: string, domainId: number, now: number, since: number): Promise<void> {
-    if (this.dialect === 'sqlite') {
-      await this.recordMessage(db, guid, mid, now, since);
-      await this.touch(db, domainId, guid, now);
-      return;
-    }
-    const result = await sql<{ recorded: number }>`
-      with recorded as (
-        insert into seen_messages (guid, mid, seen_at) values (${guid}, ${mid}, ${now})
-        on conflict (guid, mid) do update set seen_at = excluded.seen_at where seen_messages.seen_at < ${since}
-        returning 1
-      ), touched as (
-        update domain_registrations set last_seen = ${now}
-        where domain_id = ${domainId} and guid = ${guid} and exists (select 1 from recorded)
-        returning 1
-      )
-      select (select count(*) from recorded)::int as recorded, (select count(*) from touched)::int as touched`.execute(
-      db,
-    );
-    if (!result.rows[0]?.recorded) throw new DomainError('REQ_REPLAYED', 'message id was seen before');
+    await this.recordMessage(db, guid, mid, now, since);
+    await this.touch(db, domainId, guid, now);
   }
 
   /** Records that a registration was seen now. */
@@ -367,4 +354,102 @@ function toKey(row: Omit<Selectable<DomainKeyTable>, 'domain_id'>): KeyRecord {
     certificateNotBefore: row.certificate_not_before === null ? null : Number(row.certificate_not_before),
     createdAt: Number(row.created_at),
   };
+}
+
+/** What a lock-free re-join knows before it reads anything. */
+export interface RejoinAttempt {
+  mode: Mode;
+  name: string;
+  guid: string;
+  mid: string;
+  now: number;
+  /** Message ids recorded before this are forgotten. */
+  since: number;
+  /** Start of the current certificate window: every key must be certified for it. */
+  windowStart: number;
+  auth: AuthClaims | undefined;
+}
+
+/**
+ * A re-join needs no lock when the machine is a member, the domain is enabled with no rollover
+ * due, the auth token satisfies its policy, and every key version (at least one) has a
+ * certificate of the current window. rejoinInOneStatement asks the same in SQL.
+ */
+export function rejoinAllowed(
+  found: { domain: DomainRecord; registration: RegistrationRecord | undefined; keys: KeyRecord[] },
+  attempt: RejoinAttempt,
+): boolean {
+  const { domain, registration, keys } = found;
+  return (
+    registration !== undefined &&
+    !domain.disabled &&
+    !domain.keyRolloverRequired &&
+    authenticationProblem(domain, attempt.auth) === undefined &&
+    keys.length > 0 &&
+    keys.every((key) => key.certificate !== null && key.certificateNotBefore === attempt.windowStart)
+  );
+}
+
+/** PostgreSQL: rejoinAllowed, the message id and the last-seen time in one statement. */
+async function rejoinInOneStatement(db: Db, a: RejoinAttempt) {
+  const namespace = a.auth?.namespace ?? null;
+  const { rows } = await sql<Selectable<DomainTable> & KeyColumns & { allowed: number; recorded: number }>`
+    with d as (
+      select * from domains where mode = ${a.mode} and name = ${a.name}
+    ), k as (
+      select * from domain_keys where domain_id = (select id from d)
+    ), allowed as (
+      select 1 from d
+      where exists (select 1 from domain_registrations where domain_id = d.id and guid = ${a.guid})
+        and d.disabled = 0 and d.key_rollover_required = 0
+        and (d.auth_required = 0 or ${namespace}::text is not null)
+        and (${namespace}::text is null or d.auth_namespace is null or d.auth_namespace = ${namespace})
+        and exists (select 1 from k)
+        and not exists (
+          select 1 from k where certificate is null or certificate_not_before is distinct from ${a.windowStart}
+        )
+    ), recorded as (
+      insert into seen_messages (guid, mid, seen_at)
+      select ${a.guid}, ${a.mid}, ${a.now} where exists (select 1 from allowed)
+      on conflict (guid, mid) do update set seen_at = excluded.seen_at where seen_messages.seen_at < ${a.since}
+      returning 1
+    ), touched as (
+      update domain_registrations set last_seen = ${a.now}
+      where domain_id = (select id from d) and guid = ${a.guid} and exists (select 1 from recorded)
+      returning 1
+    )
+    select d.*, k.version, k.public_key, k.sealed_private, k.certificate, k.certificate_not_before,
+      k.created_at as key_created_at,
+      (select count(*) from allowed)::int as allowed, (select count(*) from recorded)::int as recorded
+    from d left join k on true
+    order by k.version`.execute(db);
+  const first = rows[0];
+  if (!first?.allowed) return undefined;
+  if (!first.recorded) throw new DomainError('REQ_REPLAYED', 'message id was seen before');
+  return { domain: toDomain(first), keys: rows.flatMap(keyOf) };
+}
+
+type KeyColumns = {
+  version: number | null;
+  public_key: string | null;
+  sealed_private: string | null;
+  certificate: string | null;
+  certificate_not_before: number | null;
+  key_created_at: number | null;
+};
+
+/** The key of a domain-with-keys row (left join: none when the domain has no keys). */
+function keyOf(row: KeyColumns): KeyRecord[] {
+  return row.version === null || row.public_key === null || row.sealed_private === null || row.key_created_at === null
+    ? []
+    : [
+        toKey({
+          version: row.version,
+          public_key: row.public_key,
+          sealed_private: row.sealed_private,
+          certificate: row.certificate,
+          certificate_not_before: row.certificate_not_before,
+          created_at: row.key_created_at,
+        }),
+      ];
 }

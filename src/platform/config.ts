@@ -5,6 +5,7 @@
  * configuration table is checked against this list by a test, so the two cannot drift.
  * Names from ../shared/spec/operations.md are fixed.
  */
+import os from 'node:os';
 import path from 'node:path';
 
 export type DatabaseTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -17,6 +18,7 @@ export interface Config {
   dataDir: string;
   database: DatabaseTarget;
   dbPoolSize: number;
+  cryptoWorkers: number;
   autoMigrate: boolean;
   masterKey: Buffer | undefined;
   adminToken: string | undefined;
@@ -87,6 +89,11 @@ export const OPTIONS: readonly Option[] = [
     doc: '`postgres://…` selects PostgreSQL; `sqlite:<path>` an SQLite file',
   },
   { env: 'DOMUS_DB_POOL_SIZE', default: '10', doc: 'PostgreSQL connections per process' },
+  {
+    env: 'DOMUS_CRYPTO_WORKERS',
+    default: 'CPU cores − 1 (at least 1)',
+    doc: 'worker threads for the signature checks and key wrapping of domain requests; `0` = in the event loop',
+  },
   {
     env: 'DOMUS_AUTO_MIGRATE',
     default: 'true',
@@ -177,6 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     database: databaseTarget(read('DOMUS_DATABASE_URL'), dataDir),
     dbPoolSize: integer('DOMUS_DB_POOL_SIZE', read('DOMUS_DB_POOL_SIZE'), 10, 1, 1000),
+    cryptoWorkers: integer('DOMUS_CRYPTO_WORKERS', read('DOMUS_CRYPTO_WORKERS'), defaultCryptoWorkers(), 0, 64),
     autoMigrate: boolean('DOMUS_AUTO_MIGRATE', read('DOMUS_AUTO_MIGRATE'), true),
     masterKey: masterKey(read('DOMUS_MASTER_KEY')),
     adminToken: adminToken(read('DOMUS_ADMIN_TOKEN')),
@@ -207,6 +215,11 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtlS: integer('DOMUS_ACCESS_TOKEN_TTL_S', read('DOMUS_ACCESS_TOKEN_TTL_S'), 21_600, 60, 30 * 86_400),
     mediaTokenTtlS: integer('DOMUS_MEDIA_TOKEN_TTL_S', read('DOMUS_MEDIA_TOKEN_TTL_S'), 420, 10, 86_400),
   };
+}
+
+/** One core stays with the event loop. */
+function defaultCryptoWorkers(): number {
+  return Math.max(1, os.availableParallelism() - 1);
 }
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) {

@@ -43,19 +43,6 @@ export function verifyEs256(jws: DecodedJws, key: KeyObject): boolean {
   return verify('sha256', Buffer.from(jws.signingInput), { key, dsaEncoding: 'ieee-p1363' }, jws.signature);
 }
 
-/**
- * The same check on libuv's thread pool, so signature checks of concurrent requests run on
- * other cores while the event loop serves HTTP and the database.
- */
-export function verifyEs256Async(jws: DecodedJws, key: KeyObject): Promise<boolean> {
-  if (jws.header.alg !== 'ES256' || jws.signature.length !== 64) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    verify('sha256', Buffer.from(jws.signingInput), { key, dsaEncoding: 'ieee-p1363' }, jws.signature, (error, valid) =>
-      resolve(!error && valid),
-    );
-  });
-}
-
 /** Signs `payload` as a compact ES256 JWS with the given protected header. */
 export function signEs256(header: Record<string, unknown>, payload: unknown, key: KeyObject): string {
   const input = `${b64json({ ...header, alg: 'ES256' })}.${b64json(payload)}`;
@@ -78,3 +65,13 @@ export function importP256PublicJwk(jwk: unknown): KeyObject | null {
     return null;
   }
 }
+
+/** The uncompressed point (0x04 | x | y) of a public EC P-256 JWK whose coordinates are 32 bytes each. */
+export function p256PointOfJwk(jwk: { x?: unknown; y?: unknown }): Buffer | null {
+  if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') return null;
+  const x = Buffer.from(jwk.x, 'base64url');
+  const y = Buffer.from(jwk.y, 'base64url');
+  return x.length === 32 && y.length === 32 ? Buffer.concat([UNCOMPRESSED, x, y]) : null;
+}
+
+const UNCOMPRESSED = Buffer.from([0x04]);

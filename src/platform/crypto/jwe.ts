@@ -17,14 +17,17 @@ export interface JweEncrypter {
   encrypt(plaintext: Uint8Array, contentType: string): string;
 }
 
-/** Prepares encryption to `recipient` (an EC P-256 public key). */
-export function jweEncrypterFor(recipient: KeyObject): JweEncrypter {
+/**
+ * Prepares encryption to `recipient`: an EC P-256 public key, or its uncompressed point
+ * (0x04 | x | y), which spares exporting the key (an export costs as much as the ECDH).
+ */
+export function jweEncrypterFor(recipient: KeyObject | Uint8Array): JweEncrypter {
   // The ephemeral key is an ECDH object, not generateKeyPairSync + export({ format: 'jwk' }): on
   // Node 20 that export can deadlock the thread for good when a garbage collection runs during it
   // (the collected key-generation job's destructor waits for the key mutex the export holds).
   const ephemeral = createECDH('prime256v1');
   const point = ephemeral.generateKeys(); // uncompressed: 0x04 | x | y
-  const sharedSecret = ephemeral.computeSecret(p256Point(recipient));
+  const sharedSecret = ephemeral.computeSecret(recipient instanceof Uint8Array ? recipient : p256Point(recipient));
   const kek = concatKdf(sharedSecret, ALG, 256);
   const epk = {
     kty: 'EC',
@@ -53,7 +56,7 @@ export function jweEncrypterFor(recipient: KeyObject): JweEncrypter {
 }
 
 /** The uncompressed point of an EC P-256 key (its public half). */
-function p256Point(key: KeyObject): Buffer {
+export function p256Point(key: KeyObject): Buffer {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
   const spki = publicKey.type === 'public' ? publicKey.export({ format: 'der', type: 'spki' }) : undefined;
   if (

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 import type { Database } from './schema.js';
@@ -37,7 +37,7 @@ export function openStorage(
       },
     });
     pool.on('error', onConnectionError);
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withPreparedStatements(pool) }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
 
@@ -79,5 +79,40 @@ function withStatementCache(sqlite: SqliteDatabase.Database) {
       }
       return statement;
     },
+  };
+}
+
+const PREPARED_STATEMENTS = 500;
+const DATA_STATEMENT = /^\s*(select|insert|update|delete|with)\b/i;
+
+/**
+ * Kysely sends every query unnamed, so PostgreSQL parses and plans it on every execution. Name
+ * each data statement after its SQL text instead: each connection then parses it once and keeps
+ * it. The names are process-wide and bounded (the first PREPARED_STATEMENTS distinct texts);
+ * later texts, and anything that is not a data statement (DDL of migrations), go unnamed.
+ */
+function withPreparedStatements(pool: pg.Pool): PostgresPool {
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (name === undefined && names.size < PREPARED_STATEMENTS && DATA_STATEMENT.test(text)) {
+      name = `domus_${names.size + 1}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+  return {
+    async connect() {
+      const client = await pool.connect();
+      return {
+        // biome-ignore lint/suspicious/noExplicitAny: Kysely passes a SQL text or a cursor, with parameters
+        query(query: any, values?: readonly unknown[]) {
+          if (typeof query !== 'string') return client.query(query);
+          return client.query({ text: query, values: values && [...values], name: nameOf(query) });
+        },
+        release: (error?: Error | boolean) => client.release(error),
+      };
+    },
+    end: () => pool.end(),
   };
 }

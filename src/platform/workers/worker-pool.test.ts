@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { EchoRequest } from '../../../test/support/echo-worker.js';
+import { WorkerPool } from './worker-pool.js';
+
+const ECHO = new URL('../../../test/support/echo-worker.ts', import.meta.url);
+
+describe('worker pool', () => {
+  it('answers many requests across its workers, in any order of completion', async () => {
+    const pool = new WorkerPool<EchoRequest>(ECHO, 2);
+    try {
+      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => pool.run<string>({ echo: `m${i}` })));
+      assert.deepEqual(
+        answers,
+        Array.from({ length: 50 }, (_, i) => `m${i}`),
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails only the request whose handler threw, with its message', async () => {
+    const pool = new WorkerPool<EchoRequest>(ECHO, 1);
+    try {
+      const [bad, good] = await Promise.allSettled([pool.run({ fail: 'no such key' }), pool.run({ echo: 'ok' })]);
+      assert.equal(bad.status === 'rejected' && (bad.reason as Error).message, 'no such key');
+      assert.deepEqual(good, { status: 'fulfilled', value: 'ok' });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails the requests of a worker that died and replaces the worker', async () => {
+    const pool = new WorkerPool<EchoRequest>(ECHO, 1);
+    try {
+      await assert.rejects(pool.run({ exit: 3 }), /exited with code 3/);
+      assert.equal(await pool.run({ echo: 'again' }), 'again');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('refuses work once closed, and needs at least one worker', async () => {
+    const pool = new WorkerPool<EchoRequest>(ECHO, 1);
+    await pool.close();
+    await assert.rejects(pool.run({ echo: 'late' }), /closed/);
+    assert.throws(() => new WorkerPool(ECHO, 0), RangeError);
+  });
+});

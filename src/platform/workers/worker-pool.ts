@@ -1,0 +1,93 @@
+/**
+ * A small pool of worker threads answering requests, for CPU work that would otherwise hold up
+ * the event loop. Workers start on first use; each request goes to the least busy one. A worker
+ * that dies fails only its own requests and is replaced on the next request.
+ */
+import { Worker } from 'node:worker_threads';
+
+/** What a worker module receives: `{ id, request }`; it answers `{ id, result }` or `{ id, error }`. */
+export interface WorkerEnvelope<T> {
+  id: number;
+  request?: T;
+  result?: unknown;
+  error?: string;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url);
+
+export class WorkerPool<Request> {
+  readonly #slots: (Slot | undefined)[];
+  #nextId = 1;
+  #closed = false;
+
+  /** `entry` is the worker module (see worker-entry.ts); `size` ≥ 1 workers. */
+  constructor(
+    private readonly entry: URL,
+    size: number,
+  ) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError('a worker pool needs at least one worker');
+    this.#slots = new Array(size).fill(undefined);
+  }
+
+  run<Result>(request: Request): Promise<Result> {
+    if (this.#closed) return Promise.reject(new Error('the worker pool is closed'));
+    const slot = this.#leastBusy();
+    const id = this.#nextId++;
+    return new Promise<Result>((resolve, reject) => {
+      // A busy worker keeps the process alive; an idle one does not.
+      if (slot.pending.size === 0) slot.worker.ref();
+      slot.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      slot.worker.postMessage({ id, request } satisfies WorkerEnvelope<Request>);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const slots = this.#slots.filter((slot): slot is Slot => slot !== undefined);
+    this.#slots.fill(undefined);
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+
+  #leastBusy(): Slot {
+    let best = -1;
+    for (let i = 0; i < this.#slots.length; i++) {
+      const slot = this.#slots[i];
+      if (!slot) return this.#spawn(i);
+      if (best < 0 || slot.pending.size < (this.#slots[best] as Slot).pending.size) best = i;
+    }
+    return this.#slots[best] as Slot;
+  }
+
+  #spawn(index: number): Slot {
+    const worker = new Worker(BOOTSTRAP, { workerData: { entry: this.entry.href } });
+    const slot: Slot = { worker, pending: new Map() };
+    worker.unref();
+    worker.on('message', (message: WorkerEnvelope<Request>) => {
+      const pending = slot.pending.get(message.id);
+      if (!pending) return;
+      slot.pending.delete(message.id);
+      if (slot.pending.size === 0) worker.unref();
+      if (message.error !== undefined) pending.reject(new Error(message.error));
+      else pending.resolve(message.result);
+    });
+    const fail = (error: Error) => {
+      if (this.#slots[index] === slot) this.#slots[index] = undefined;
+      for (const pending of slot.pending.values()) pending.reject(error);
+      slot.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`worker thread exited with code ${code}`)));
+    this.#slots[index] = slot;
+    return slot;
+  }
+}
