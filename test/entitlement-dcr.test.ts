@@ -285,6 +285,12 @@ for (const kind of testDatabases()) {
       const other = Buffer.from(JSON.stringify({ ...claims, sub: 'another-client' })).toString('base64url');
       assert.equal(tokens.verify(`${h}.${other}.${s}`), null, 'tampered');
       assert.equal(tokens.verify(statement), null, 'a software statement is no access token');
+      // Checked once, the token is remembered, and still ages: valid until exp, never after.
+      const ttlMs = issued.expiresInS * 1000;
+      assert.ok(tokens.verify(issued.token, issued.createdAt + ttlMs - 1000), 'remembered, before exp');
+      assert.equal(tokens.verify(issued.token, issued.createdAt + ttlMs + 1000), null, 'remembered, after exp');
+      const remembered = tokens.verify(issued.token);
+      assert.ok(remembered && Object.isFrozen(remembered) && Object.isFrozen(remembered.scopes), 'shared, so frozen');
 
       const short = await startTestServer(database, {
         DOMUS_ACCESS_TOKEN_TTL_S: '120',

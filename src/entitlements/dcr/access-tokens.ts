@@ -19,6 +19,8 @@ const TOKEN_TYPE = 'at+jwt';
 const KEY_NAME = 'entitlement-access-tokens';
 /** Clock difference between processes tolerated on `nbf` (a token is never used past `exp`). */
 const LEEWAY_S = 30;
+/** Tokens whose signature was checked, remembered so each is checked once per process. */
+const VERIFIED_CACHE_SIZE = 10_000;
 
 export interface IssuedAccessToken {
   id: string;
@@ -30,11 +32,20 @@ export interface IssuedAccessToken {
 
 export interface AccessTokenClaims {
   clientId: string;
-  scopes: string[];
+  scopes: readonly string[];
   tokenId: string;
 }
 
+interface Verified {
+  claims: AccessTokenClaims;
+  nbf: number;
+  exp: number;
+}
+
 export class AccessTokens {
+  /** Verified tokens by their text (oldest out first). A token is immutable: only time changes its validity. */
+  readonly #verified = new Map<string, Verified>();
+
   private constructor(
     private readonly kid: string,
     private readonly privateKey: KeyObject,
@@ -78,16 +89,30 @@ export class AccessTokens {
     return { id, token, createdAt: now, expiresInS: this.ttlS };
   }
 
-  /** The claims of a token this server signed and that is valid now; null for anything else. */
+  /**
+   * The claims of a token this server signed and that is valid now; null for anything else. An
+   * app sends its token with every call, so the signature of each is checked once and the
+   * result kept (only the validity period is checked again).
+   */
   verify(token: string, now = Date.now()): AccessTokenClaims | null {
+    const verified = this.#verified.get(token) ?? this.#check(token);
+    if (!verified) return null;
+    const seconds = now / 1000;
+    if (verified.nbf > seconds + LEEWAY_S || verified.exp <= seconds) return null;
+    return verified.claims;
+  }
+
+  #check(token: string): Verified | null {
     const jws = decodeJws(token);
     if (!jws || jws.header.typ !== TOKEN_TYPE || jws.header.kid !== this.kid) return null;
     if (!verifyEs256(jws, this.publicKey)) return null;
     const { iss, sub, scopes, nbf, exp, jti } = jws.payload;
     if (iss !== ACCESS_TOKEN_ISSUER || typeof sub !== 'string' || typeof jti !== 'string') return null;
     if (typeof scopes !== 'string' || typeof nbf !== 'number' || typeof exp !== 'number') return null;
-    const seconds = now / 1000;
-    if (nbf > seconds + LEEWAY_S || exp <= seconds) return null;
-    return { clientId: sub, scopes: scopes ? scopes.split(',') : [], tokenId: jti };
+    const claims = { clientId: sub, scopes: Object.freeze(scopes ? scopes.split(',') : []), tokenId: jti };
+    const verified = { claims: Object.freeze(claims), nbf, exp };
+    if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value as string);
+    this.#verified.set(token, verified);
+    return verified;
   }
 }

@@ -13,14 +13,13 @@ export async function activeIntegrationMvpd(
   serviceProviderId: string,
   mvpdId: string,
 ): Promise<Mvpd> {
-  const mvpd = await store.mvpd(mvpdId);
-  if (!mvpd) throw new PassError('invalid_parameter_mvpd', `unknown MVPD ${mvpdId}`);
-  const integration = await store.integration(serviceProviderId, mvpdId);
-  if (!integration?.active) {
+  const found = await store.mvpdOf(serviceProviderId, mvpdId);
+  if (!found) throw new PassError('invalid_parameter_mvpd', `unknown MVPD ${mvpdId}`);
+  if (!found.active) {
     throw new PassError(
       'invalid_integration',
-      integration ? `the integration with ${mvpdId} is inactive` : `no integration with ${mvpdId}`,
+      found.active === false ? `the integration with ${mvpdId} is inactive` : `no integration with ${mvpdId}`,
     );
   }
-  return mvpd;
+  return found.mvpd;
 }

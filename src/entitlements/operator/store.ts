@@ -53,6 +53,26 @@ export class OperatorStore {
     return row && this.#toMvpd(row);
   }
 
+  /**
+   * An MVPD and its integration with a service provider, in one query: `active` is undefined
+   * when there is no integration.
+   */
+  async mvpdOf(
+    serviceProviderId: string,
+    mvpdId: string,
+  ): Promise<{ mvpd: Mvpd; active: boolean | undefined } | undefined> {
+    const row = await this.db
+      .selectFrom('mvpds as m')
+      .leftJoin('integrations as i', (join) =>
+        join.onRef('i.mvpd_id', '=', 'm.id').on('i.service_provider_id', '=', serviceProviderId),
+      )
+      .selectAll('m')
+      .select('i.active')
+      .where('m.id', '=', mvpdId)
+      .executeTakeFirst();
+    return row && { mvpd: this.#toMvpd(row), active: row.active === null ? undefined : row.active === 1 };
+  }
+
   async putMvpd(mvpd: Mvpd): Promise<boolean> {
     const now = Date.now();
     const existed = await this.mvpd(mvpd.id);
@@ -195,16 +215,22 @@ export class OperatorStore {
   }
 
   #toMvpd(row: Selectable<MvpdTable>): Mvpd {
-    const connection = JSON.parse(row.connection) as MvpdConnection;
+    const { clientSecret: sealed, ...connection } = JSON.parse(row.connection) as MvpdConnection;
+    // Unsealed when first read (by the OIDC connector), not on every request that names the MVPD;
+    // not enumerable, so no serialization of an MVPD carries it.
+    let secret: string | undefined;
+    Object.defineProperty(connection, 'clientSecret', {
+      get: () => {
+        secret ??= this.sealer.open(sealed, secretLabel(row.id)).toString();
+        return secret;
+      },
+    });
     return {
       id: row.id,
       displayName: row.display_name,
       logoUrl: row.logo_url,
       protocol: 'oidc',
-      connection: {
-        ...connection,
-        clientSecret: this.sealer.open(connection.clientSecret, secretLabel(row.id)).toString(),
-      },
+      connection: connection as MvpdConnection,
       hasLogoutEndpoint: row.has_logout_endpoint === 1,
       authnTtlS: row.authn_ttl_s,
       authzTtlS: row.authz_ttl_s,
