@@ -39,6 +39,8 @@ export interface Measured {
 }
 
 export interface EntitlementResult {
+  /** Authorize without an access token: the API edge alone (routing, headers, the 401), no database, no crypto. */
+  edge: Measured;
   authorize: Measured;
   logout: Measured;
   /** Profiles written into the database for the run, and how long writing them took. */
@@ -64,9 +66,10 @@ async function measure(
   s: Settings,
   what: string,
   verify?: (body: Buffer) => boolean,
+  expectStatus?: number,
 ): Promise<Measured> {
   const load = (from: (i: number) => PreparedRequest | undefined, maxMs: number) =>
-    runLoad({ origin: server.url, source: from, concurrency: s.concurrency, maxMs, verify });
+    runLoad({ origin: server.url, source: from, concurrency: s.concurrency, maxMs, verify, expectStatus });
   assertClean(`${what} warm-up`, await load(source, s.warmupMs));
   const meter = cpuMeter(server.pid);
   const result = await load(source, s.measureMs);
@@ -236,10 +239,16 @@ export async function measureEntitlements(
     profiles += ids.length;
   };
 
+  // The API edge: authorize without an access token, refused with 401 before any database or crypto.
+  const resources = Buffer.from(JSON.stringify({ resources: [SERVICE_PROVIDER] }));
+  const anonymous = prepare('POST', AUTHORIZE_PATH, '', 'edge-device', resources);
+  delete anonymous.headers.authorization;
+  s.log('  authorize without an access token (the API edge)');
+  const edge = await measure(server, (i) => (i < 2_000_000 ? anonymous : undefined), s, 'API edge', undefined, 401);
+
   // Authorize: the same devices again and again; each answer a permit with a media token.
   const authorizeDevices = deviceIds('authorize', AUTHORIZE_DEVICES);
   await write(authorizeDevices);
-  const resources = Buffer.from(JSON.stringify({ resources: [SERVICE_PROVIDER] }));
   const authorizeRequests = authorizeDevices.map((id) => prepare('POST', AUTHORIZE_PATH, token, id, resources));
   await probe(server, authorizeRequests[0] as PreparedRequest, isPermit, 'authorize');
   const authorizeSource = (i: number) => (i < s.maxRequests ? authorizeRequests[i % AUTHORIZE_DEVICES] : undefined);
@@ -271,5 +280,5 @@ export async function measureEntitlements(
   const cpu = meter();
   assertClean('logout', result);
 
-  return { authorize, logout: { result, cpu }, profiles, profileWriteMs };
+  return { edge, authorize, logout: { result, cpu }, profiles, profileWriteMs };
 }

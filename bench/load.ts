@@ -24,6 +24,8 @@ export interface LoadOptions {
   maxMs: number;
   /** Checks the body of each 200 answer; a 200 it refuses counts as a failure with status -1. */
   verify?: (body: Buffer) => boolean;
+  /** The status that counts as success; default 200. */
+  expectStatus?: number;
 }
 
 export interface LoadResult {
@@ -61,6 +63,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   });
   const port = Number(url.port);
   const verify = options.verify;
+  const expected = options.expectStatus ?? 200;
   const latencies: number[] = [];
   const failures: Record<number, number> = {};
   let next = 0;
@@ -107,7 +110,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       }
       const sent = performance.now();
       const status = await send(request);
-      if (status === 200) latencies.push(performance.now() - sent);
+      if (status === expected) latencies.push(performance.now() - sent);
       else failures[status] = (failures[status] ?? 0) + 1;
     }
   };
