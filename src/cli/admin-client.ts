@@ -6,10 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Config, loadConfig } from '../platform/config.js';
+import { ADMIN_TOKEN_FILE } from '../platform/keys/secrets.js';
 import { UsageError } from './admin-input.js';
 
 /** The admin token's file in the data directory (written by the server, platform/keys/secrets.ts). */
-const ADMIN_TOKEN_FILE = 'admin-token';
 const TIMEOUT_MS = 30_000;
 /** The largest page the list routes give: what following a cursor asks for by default. */
 const FOLLOW_PAGE_SIZE = '500';

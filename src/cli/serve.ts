@@ -1,6 +1,8 @@
 /** `domus serve`: runs the server until SIGTERM or SIGINT, then shuts down cleanly. */
+import path from 'node:path';
 import { createDomus } from '../app.js';
 import { loadConfig } from '../platform/config.js';
+import { ADMIN_TOKEN_FILE } from '../platform/keys/secrets.js';
 
 export async function serveCommand(): Promise<number> {
   const config = loadConfig();
@@ -19,7 +21,7 @@ export async function serveCommand(): Promise<number> {
       `generated a master key into ${secrets.generated.masterKeyFile}: keep it safe, or set DOMUS_MASTER_KEY`,
     );
   }
-  const tokenSource = config.adminToken ? 'DOMUS_ADMIN_TOKEN' : `${config.dataDir}/admin-token`;
+  const tokenSource = config.adminToken ? 'DOMUS_ADMIN_TOKEN' : path.join(config.dataDir, ADMIN_TOKEN_FILE);
   if (secrets.generated.adminTokenFile) {
     process.stdout.write(`\nAdmin API: ${url}/admin/v1 — first start, generated admin token: ${secrets.adminToken}\n`);
   }

@@ -7,6 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
 
+/** File names in the data directory. */
+export const MASTER_KEY_FILE = 'master.key';
+export const ADMIN_TOKEN_FILE = 'admin-token';
+
 export interface Secrets {
   masterKey: Buffer;
   adminToken: string;
@@ -18,7 +22,7 @@ export function loadSecrets(config: Config): Secrets {
   const generated: Secrets['generated'] = {};
   let masterKey = config.masterKey;
   if (!masterKey) {
-    const file = path.join(config.dataDir, 'master.key');
+    const file = path.join(config.dataDir, MASTER_KEY_FILE);
     const [value, created] = readOrCreate(file, () => randomBytes(32).toString('base64'));
     masterKey = Buffer.from(value, 'base64');
     if (masterKey.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);
@@ -26,7 +30,7 @@ export function loadSecrets(config: Config): Secrets {
   }
   let adminToken = config.adminToken;
   if (!adminToken) {
-    const file = path.join(config.dataDir, 'admin-token');
+    const file = path.join(config.dataDir, ADMIN_TOKEN_FILE);
     const [value, created] = readOrCreate(file, () => randomBytes(24).toString('base64url'));
     adminToken = value;
     if (created) generated.adminTokenFile = file;
