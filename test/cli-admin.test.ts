@@ -115,7 +115,8 @@ for (const kind of testDatabases()) {
       const created = await json(['mvpds', 'put', 'ExampleCable', '--file', file('mvpd.json', mvpd)]);
       assert.equal(created.id, 'ExampleCable');
       assert.equal(created.connection.clientId, 'domus');
-      assert.equal((await server.domus.entitlements.store.mvpd('ExampleCable'))?.connection.clientSecret, 'cli-secret');
+      const stored = (await server.domus.entitlements.store.mvpd('ExampleCable'))?.connection;
+      assert.equal(stored?.kind === 'oidc' && stored.clientSecret, 'cli-secret');
       const piped = check(
         await runAdminWithInput(
           ['mvpds', 'put', 'ExampleCable', '--file', '-'],

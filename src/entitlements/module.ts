@@ -26,6 +26,8 @@ import { LogoutService } from './logout/logout-service.js';
 import { mountDemoProviders } from './mvpd/demo/mount.js';
 import { DemoUsers } from './mvpd/demo/users.js';
 import { OidcConnectors } from './mvpd/oidc-connector.js';
+import { SamlConnectors } from './mvpd/saml/saml-connector.js';
+import { SpCredentialSource } from './mvpd/saml/sp-credentials.js';
 import { SoftwareStatements } from './operator/software-statements.js';
 import { OperatorStore } from './operator/store.js';
 import { ProfileQueries } from './profiles/profile-queries.js';
@@ -40,6 +42,7 @@ import { logoutRoutes } from './routes/logout-routes.js';
 import { mediaTokenRoutes } from './routes/media-token-routes.js';
 import { operatorRoutes } from './routes/operator-routes.js';
 import { profileRoutes } from './routes/profile-routes.js';
+import { samlMetadataRoutes } from './routes/saml-metadata-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { SessionParameterChecks } from './sessions/session-parameters.js';
 import { SessionService } from './sessions/session-service.js';
@@ -83,16 +86,21 @@ export async function createEntitlementModule(parts: {
   const profiles = new ProfileStore(parts.storage.db, parts.sealer);
   const flows = new UserAgentFlows(parts.storage.db, parts.sealer);
   const connectors = new OidcConnectors({ publicRoot: parts.publicRoot });
+  // Domus's SAML SP key and certificate are made on first use (RSA generation costs ~200 ms).
+  const saml = new SamlConnectors({
+    publicRoot: parts.publicRoot,
+    credentials: new SpCredentialSource(parts.keyStore),
+  });
   const sessionStore = new SessionStore(parts.storage.db);
   const checks = new SessionParameterChecks(store);
   const sessions = new SessionService({ sessions: sessionStore, profiles, checks });
   const profileQueries = new ProfileQueries({ profiles, sessions: sessionStore, store, checks });
-  const logins = new LoginFlows({ flows, sessions: sessionStore, profiles, store, connectors });
+  const logins = new LoginFlows({ flows, sessions: sessionStore, profiles, store, connectors, saml });
   const mediaTokens = await MediaTokens.load(parts.keyStore, parts.config.mediaTokenTtlS);
   const householdTokens = await HouseholdTokens.load(parts.keyStore, DOMAIN_TOKEN_TTL_S);
   const decisions = new DecisionService({ store, profiles, mediaTokens });
   const logouts = new LogoutService({ store, profiles, flows, publicRoot: parts.publicRoot });
-  const logoutFlow = new LogoutFlow({ store, flows, connectors, logger: parts.logger });
+  const logoutFlow = new LogoutFlow({ store, flows, connectors, saml, logger: parts.logger });
   const domainTokens = new DomainTokenService({ store, profiles, tokens: householdTokens });
   return {
     store,
@@ -113,7 +121,7 @@ export async function createEntitlementModule(parts: {
         { cors: new CorsOrigins(store), throttle, context: { tokens: accessTokens, registrations, store } },
         {
           dcr: [dcrRoutes(dcr)],
-          v2Public: [logoutFlowRoutes(logoutFlow), authenticateRoutes(logins)],
+          v2Public: [logoutFlowRoutes(logoutFlow), authenticateRoutes(logins), samlMetadataRoutes(store, saml)],
           v2Authenticated: [
             configurationRoutes(store),
             sessionRoutes(sessions),

@@ -11,7 +11,8 @@
  *    | case                                               | actionName | actionType    | url |
  *    | -------------------------------------------------- | ---------- | ------------- | --- |
  *    | valid profile, MVPD with a logout endpoint         | logout     | interactive   | {root}/api/v2/logout-flow/{state} |
- *    | valid profile, MVPD without one (or no ID token)   | complete   | none          | –   |
+ *    | valid profile, MVPD without one (or no ID token /  | complete   | none          | –   |
+ *    | SAML NameID kept with the profile)                 |            |               |     |
  *    | no valid profile                                   | invalid    | none          | –   |
  *
  * The interactive URL names a sealed, one-time pending-logout record (pending-logout.ts).
@@ -69,13 +70,14 @@ export class LogoutService {
       return { mvpd: mvpd.id, actionName: 'invalid', actionType: 'none' };
     }
 
-    const idToken = profile.upstream.idToken;
-    if (!mvpd.hasLogoutEndpoint || !idToken) return { mvpd: mvpd.id, actionName: 'complete', actionType: 'none' };
+    const { idToken, saml } = profile.upstream;
+    const upstream = mvpd.connection.kind === 'saml' ? saml && { saml } : idToken && { idToken };
+    if (!mvpd.hasLogoutEndpoint || !upstream) return { mvpd: mvpd.id, actionName: 'complete', actionType: 'none' };
     const state = await createPendingLogout(this.deps.flows, {
       stage: 'start',
       serviceProviderId: key.serviceProviderId,
       mvpdId: mvpd.id,
-      idToken,
+      ...upstream,
       redirectUrl,
     });
     return {

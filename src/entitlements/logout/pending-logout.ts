@@ -2,16 +2,22 @@
  * The pending-logout record (pass-api.md §5 step 5): what the user-agent round trip through the
  * MVPD's logout needs, kept server side in a user-agent flow of kind `logout` and never put in a
  * URL. One logout uses two one-time records: `start`, named by the URL the app opens, and `mvpd`,
- * named by the `state` sent to the MVPD and taken back at its callback.
+ * named by the `state` (OIDC) or `RelayState` (SAML) sent to the MVPD and taken back at its
+ * callback.
  */
+import type { SamlSession } from '../mvpd/saml/saml-session.js';
 import type { UserAgentFlows } from '../user-agent/flow-store.js';
 
 export interface PendingLogout {
   stage: 'start' | 'mvpd';
   serviceProviderId: string;
   mvpdId: string;
-  /** The deleted profile's ID token, for `id_token_hint`. */
-  idToken: string;
+  /** OIDC: the deleted profile's ID token, for `id_token_hint`. */
+  idToken?: string;
+  /** SAML: the deleted profile's NameID and SessionIndex, for the LogoutRequest. */
+  saml?: SamlSession;
+  /** SAML, stage `mvpd`: the LogoutRequest's ID (the LogoutResponse's InResponseTo). */
+  samlRequestId?: string;
   /** The app's redirectUrl, checked against its redirect domains when the logout began. */
   redirectUrl: string;
 }
@@ -29,5 +35,15 @@ export async function takePendingLogout(
   stage: PendingLogout['stage'],
 ): Promise<PendingLogout | undefined> {
   const pending = await flows.take<PendingLogout>('logout', state);
+  return pending?.stage === stage ? pending : undefined;
+}
+
+/** The record of `state` at `stage`, left in place (a SAML answer is verified before its record is used up). */
+export async function peekPendingLogout(
+  flows: UserAgentFlows,
+  state: string,
+  stage: PendingLogout['stage'],
+): Promise<PendingLogout | undefined> {
+  const pending = await flows.peek<PendingLogout>('logout', state);
   return pending?.stage === stage ? pending : undefined;
 }

@@ -16,7 +16,11 @@ export type MvpdFailure =
   /** The answer was not what the protocol asks for (bad JSON, missing fields, wrong issuer). */
   | 'invalid_response'
   /** The ID token failed its checks (signature, iss, aud, exp, nonce). */
-  | 'invalid_id_token';
+  | 'invalid_id_token'
+  /** A SAML message failed its checks (signature, issuer, audience, destination, InResponseTo, times). */
+  | 'invalid_saml_message'
+  /** A correctly signed SAML answer whose status is not Success (the IdP refused, e.g. AuthnFailed). */
+  | 'saml_status';
 
 /** The Adobe codes these failures map to (pass-rest-api-v2.md §9.2). */
 export type MvpdPassCode = 'network_received_error' | 'network_connection_timeout';
@@ -29,7 +33,7 @@ export class MvpdError extends Error {
   constructor(
     readonly failure: MvpdFailure,
     message: string,
-    /** The MVPD's OAuth `error` code, when it sent one. */
+    /** The MVPD's OAuth `error` code, or the SAML status code URN, when it sent one. */
     readonly oauthError?: string,
     options?: { cause?: unknown },
   ) {

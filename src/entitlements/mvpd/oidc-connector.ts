@@ -162,6 +162,7 @@ export class OidcConnector {
     publicRoot: string,
   ) {
     const { connection } = mvpd;
+    if (connection.kind === 'saml') throw new Error(`MVPD ${mvpd.id} is not an OpenID Connect MVPD`);
     this.issuer = connection.kind === 'builtin' ? demoIssuer(publicRoot, mvpd.id) : connection.issuer;
     this.clientId = connection.clientId;
     this.#clientSecret = connection.clientSecret;

@@ -6,20 +6,40 @@ export interface ServiceProvider {
 }
 
 /** How Domus reaches an MVPD over OpenID Connect. `builtin` names a demo provider Domus serves. */
-export type MvpdConnection =
+export type OidcConnection =
   | { kind: 'oidc'; issuer: string; clientId: string; clientSecret: string; scopes: string[] }
   | { kind: 'builtin'; clientId: string; clientSecret: string };
+
+/** How Domus reaches a SAML 2.0 identity provider (Domus is its service provider). */
+export interface SamlConnection {
+  kind: 'saml';
+  /** The IdP's entity id: the Issuer of its assertions and logout answers. */
+  idpEntityId: string;
+  /** The IdP's single sign-on service (HTTP-Redirect binding). */
+  ssoUrl: string;
+  /** The IdP's single logout service (HTTP-Redirect binding); present exactly when `hasLogoutEndpoint`. */
+  sloUrl?: string;
+  /** PEM certificates whose keys may sign the IdP's assertions and logout answers (several during a rollover). */
+  certificates: string[];
+}
+
+export type MvpdConnection = OidcConnection | SamlConnection;
+
+/** The protocol each connection kind speaks. */
+export const protocolOf = (connection: Pick<MvpdConnection, 'kind'>): Mvpd['protocol'] =>
+  connection.kind === 'saml' ? 'saml' : 'oidc';
 
 export interface Mvpd {
   id: string;
   displayName: string;
   logoUrl: string;
-  protocol: 'oidc';
+  /** `oidc` with an `oidc` or `builtin` connection, `saml` with a `saml` one. */
+  protocol: 'oidc' | 'saml';
   connection: MvpdConnection;
   hasLogoutEndpoint: boolean;
   authnTtlS: number;
   authzTtlS: number;
-  /** Claim of the MVPD's user info listing the user's entitled resources (`*` = all). */
+  /** Claim (OIDC) or attribute (SAML) listing the user's entitled resources (`*` = all). */
   entitlementClaim: string;
   /** Name qualifier (`nq`) of the household domain tokens of this MVPD's users. */
   authNamespace: string;

@@ -1,12 +1,13 @@
 /**
  * Storage of the operator model: service providers, MVPDs, integrations and registered
- * applications. An MVPD's client secret is sealed under the master key.
+ * applications. An OIDC MVPD's client secret is sealed under the master key (a SAML connection
+ * holds nothing secret: the IdP's entity id, endpoints and certificates).
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Sealer } from '../../platform/crypto/sealing.js';
 import type { ApplicationTable, Database, MvpdTable } from '../../platform/storage/schema.js';
-import type { Application, Integration, Mvpd, MvpdConnection, ServiceProvider } from './model.js';
+import type { Application, Integration, Mvpd, MvpdConnection, OidcConnection, ServiceProvider } from './model.js';
 
 type Db = Kysely<Database>;
 
@@ -80,10 +81,14 @@ export class OperatorStore {
       display_name: mvpd.displayName,
       logo_url: mvpd.logoUrl,
       protocol: mvpd.protocol,
-      connection: JSON.stringify({
-        ...mvpd.connection,
-        clientSecret: this.sealer.seal(Buffer.from(mvpd.connection.clientSecret), secretLabel(mvpd.id)),
-      }),
+      connection: JSON.stringify(
+        mvpd.connection.kind === 'saml'
+          ? mvpd.connection
+          : {
+              ...mvpd.connection,
+              clientSecret: this.sealer.seal(Buffer.from(mvpd.connection.clientSecret), secretLabel(mvpd.id)),
+            },
+      ),
       has_logout_endpoint: mvpd.hasLogoutEndpoint ? 1 : 0,
       authn_ttl_s: mvpd.authnTtlS,
       authz_ttl_s: mvpd.authzTtlS,
@@ -215,28 +220,35 @@ export class OperatorStore {
   }
 
   #toMvpd(row: Selectable<MvpdTable>): Mvpd {
-    const { clientSecret: sealed, ...connection } = JSON.parse(row.connection) as MvpdConnection;
-    // Unsealed when first read (by the OIDC connector), not on every request that names the MVPD;
-    // not enumerable, so no serialization of an MVPD carries it.
-    let secret: string | undefined;
-    Object.defineProperty(connection, 'clientSecret', {
-      get: () => {
-        secret ??= this.sealer.open(sealed, secretLabel(row.id)).toString();
-        return secret;
-      },
-    });
+    const stored = JSON.parse(row.connection) as MvpdConnection;
     return {
       id: row.id,
       displayName: row.display_name,
       logoUrl: row.logo_url,
-      protocol: 'oidc',
-      connection: connection as MvpdConnection,
+      protocol: row.protocol === 'saml' ? 'saml' : 'oidc',
+      connection: stored.kind === 'saml' ? stored : this.#withLazySecret(row.id, stored),
       hasLogoutEndpoint: row.has_logout_endpoint === 1,
       authnTtlS: row.authn_ttl_s,
       authzTtlS: row.authz_ttl_s,
       entitlementClaim: row.entitlement_claim,
       authNamespace: row.auth_namespace,
     };
+  }
+
+  /**
+   * The OIDC client secret is unsealed when first read (by the OIDC connector), not on every
+   * request that names the MVPD; not enumerable, so no serialization of an MVPD carries it.
+   */
+  #withLazySecret(mvpdId: string, stored: OidcConnection): OidcConnection {
+    const { clientSecret: sealed, ...connection } = stored;
+    let secret: string | undefined;
+    Object.defineProperty(connection, 'clientSecret', {
+      get: () => {
+        secret ??= this.sealer.open(sealed, secretLabel(mvpdId)).toString();
+        return secret;
+      },
+    });
+    return connection as OidcConnection;
   }
 }
 

@@ -8,18 +8,27 @@
  * - `upstreamUserID`: the MVPD's `upstreamUserID` claim, else its subject;
  * - `householdID`: the MVPD's `householdID` claim, when it sends one.
  *
+ * The same for both protocols: an OIDC MVPD's claims (ID token and user info) or a SAML MVPD's
+ * assertion attributes (attribute names as the claim names above), its subject or NameID.
+ *
  * Kept sealed for Domus alone (`upstream`): the subject, the entitlements read from the MVPD's
- * entitlement claim, the household id and the ID token (for logout). `notAfter` = login time +
- * the MVPD's authN TTL.
+ * entitlement claim, the household id and what logout needs (the ID token, or the SAML NameID
+ * and SessionIndex). `notAfter` = login time + the MVPD's authN TTL.
  */
+import type { SamlSession } from '../mvpd/saml/saml-session.js';
 import type { Mvpd } from '../operator/model.js';
 import type { AuthenticationSession } from '../sessions/session-store.js';
 import type { Profile, ProfileAttribute } from './profile-store.js';
 
 /** What the MVPD said about the user (the connector's checked login). */
 export interface UpstreamLogin {
+  /** The OIDC subject, or the SAML NameID. */
   subject: string;
-  idToken: string;
+  /** OIDC: the ID token as received. */
+  idToken?: string;
+  /** SAML: the NameID and SessionIndex. */
+  saml?: SamlSession;
+  /** OIDC claims, or SAML attributes. */
   claims: Record<string, unknown>;
   /** The resources the entitlement claim lists (`['*']` = all). */
   entitlements: string[];
@@ -52,7 +61,8 @@ export function profileFromLogin(
       subject: login.subject,
       entitlements: login.entitlements,
       householdId: householdId ?? null,
-      idToken: login.idToken,
+      idToken: login.idToken ?? null,
+      ...(login.saml && { saml: login.saml }),
     },
     notBefore: now,
     notAfter: now + mvpd.authnTtlS * 1000,

@@ -1,12 +1,13 @@
 /**
  * Profiles (pass-api.md §4): the result of a successful MVPD login, one per client registration,
  * device, service provider and MVPD. What later MVPD round trips need (the entitlements, the ID
- * token for logout) is sealed; expired profiles are never answered.
+ * token or the SAML NameID and SessionIndex for logout) is sealed; expired profiles are never answered.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Sealer } from '../../platform/crypto/sealing.js';
 import type { Database, ProfileTable } from '../../platform/storage/schema.js';
+import type { SamlSession } from '../mvpd/saml/saml-session.js';
 
 export interface ProfileAttribute {
   value: string | number | boolean | string[] | Record<string, unknown>;
@@ -18,7 +19,10 @@ export interface UpstreamSession {
   subject: string;
   entitlements: string[];
   householdId: string | null;
+  /** OIDC MVPDs: the ID token (`id_token_hint` at logout). */
   idToken: string | null;
+  /** SAML MVPDs: the NameID and SessionIndex (the LogoutRequest names them). */
+  saml?: SamlSession;
 }
 
 export interface Profile {

@@ -6,16 +6,20 @@
  *   no MVPD, else 302 to the MVPD's login;
  * - `GET /api/v2/mvpd-callback/{mvpd}?state&code`: where the MVPD sends the user agent back (the
  *   redirect URI Domus registers with it) → 302 to the session's redirect URL, or a "you are
- *   signed in" page when the session has none.
+ *   signed in" page when the session has none;
+ * - `POST /api/v2/saml-acs/{mvpd}` (form `SAMLResponse`, `RelayState`): the assertion consumer
+ *   service of a SAML MVPD (HTTP-POST binding) → 303 to the session's redirect URL, or the same
+ *   "you are signed in" page.
  *
  * Every failure is an HTML page (400 for what the user or the link got wrong, 500 for the MVPD's
  * or Domus's faults), never JSON and never a redirect.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
+import { parseFormBody } from '../api/oauth.js';
 import type { RoutePlugin } from '../api/pass-api.js';
 import { describeDevice } from '../sessions/device-description.js';
-import { authenticatePath, type LoginFlows } from '../user-agent/login-flow.js';
+import { authenticatePath, type FinishedLogin, type LoginFlows } from '../user-agent/login-flow.js';
 import { errorPage, PAGE_HEADERS, pickerPage, signedInPage } from '../user-agent/pages.js';
 import { UserAgentError } from '../user-agent/user-agent-error.js';
 import { Code } from './session-schemas.js';
@@ -27,9 +31,17 @@ const html = { description: 'an HTML page', content: { 'text/html': { schema: { 
 /** Query parameters of the MVPD's answer that never reach a log line. */
 const SECRET_PARAMETERS = ['code', 'state'];
 
+/** The SAML HTTP-POST binding's form (a Response with a certificate and attributes stays well under 256 KiB). */
+const SamlPostForm = Type.Object({
+  SAMLResponse: Type.Optional(Type.String({ maxLength: 400_000, description: 'the Response, base64' })),
+  RelayState: Type.Optional(Type.String({ maxLength: 256, description: "the login flow's state" })),
+});
+
 export function authenticateRoutes(login: LoginFlows): RoutePlugin {
   return (app) => {
     app.setErrorHandler(htmlErrorHandler);
+    // The SAML IdP's auto-submitted form (HTTP-POST binding).
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseFormBody);
 
     app.get(
       '/authenticate/:serviceProvider/:code',
@@ -73,16 +85,39 @@ export function authenticateRoutes(login: LoginFlows): RoutePlugin {
       },
       async (request, reply) => {
         const query = new URL(request.url, 'http://unused').searchParams;
-        const done = await login.finish(request.params.mvpd, query);
-        const { redirectUrl } = done.session;
-        if (redirectUrl) return reply.header('cache-control', 'no-store').redirect(redirectUrl, 302);
-        return reply
-          .status(200)
-          .headers(PAGE_HEADERS)
-          .send(signedInPage(done.serviceProvider.displayName, done.mvpd.displayName));
+        return signedIn(reply, await login.finish(request.params.mvpd, query), 302);
+      },
+    );
+
+    app.post(
+      '/saml-acs/:mvpd',
+      {
+        bodyLimit: 512 * 1024,
+        schema: {
+          tags,
+          summary:
+            "a SAML MVPD's assertion consumer service (HTTP-POST binding): checks the Response, stores the profile",
+          params: Type.Object({ mvpd: V2_PARAMS.mvpd }),
+          body: { content: { 'application/x-www-form-urlencoded': { schema: SamlPostForm } } },
+          response: { 200: html, 303: { description: "to the session's redirect URL" }, 400: html, 500: html },
+        },
+      },
+      async (request, reply) => {
+        const form = request.body as Static<typeof SamlPostForm>;
+        return signedIn(reply, await login.finishSaml(request.params.mvpd, form), 303);
       },
     );
   };
+}
+
+/** The end of a successful login: on to the session's redirect URL, or the "you are signed in" page. */
+function signedIn(reply: FastifyReply, done: FinishedLogin, status: 302 | 303) {
+  const { redirectUrl } = done.session;
+  if (redirectUrl) return reply.header('cache-control', 'no-store').redirect(redirectUrl, status);
+  return reply
+    .status(200)
+    .headers(PAGE_HEADERS)
+    .send(signedInPage(done.serviceProvider.displayName, done.mvpd.displayName));
 }
 
 function htmlErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {

@@ -3,11 +3,14 @@
  *
  * - `GET /api/v2/logout-flow/{state}`: the URL of a `logout`/`interactive` answer → 302 to the
  *   MVPD's logout (or straight back to the app when the MVPD offers none any more);
- * - `GET /api/v2/mvpd-logout-callback/{mvpd}?state`: the MVPD's post-logout redirect URI
- *   (mvpd/paths.ts) → 302 to the app's redirectUrl.
+ * - `GET /api/v2/mvpd-logout-callback/{mvpd}?state`: an OIDC MVPD's post-logout redirect URI
+ *   (mvpd/paths.ts) → 302 to the app's redirectUrl;
+ * - `GET /api/v2/saml-slo/{mvpd}?SAMLResponse&RelayState&SigAlg&Signature`: a SAML MVPD's
+ *   LogoutResponse (HTTP-Redirect binding) → 302 to the app's redirectUrl.
  *
  * Failures are the user-agent error page (user-agent/pages.ts), 400 or 500, never JSON and never
- * a redirect. States are one-time secrets: they are redacted from the request log.
+ * a redirect. States are one-time secrets: they are redacted from the request log (and so are the
+ * bulky SAML parameters).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -60,6 +63,47 @@ export function logoutFlowRoutes(flow: LogoutFlow): RoutePlugin {
       async (request, reply) =>
         reply.headers(REDIRECT_HEADERS).redirect(await flow.finish(request.params.mvpd, request.query.state), 302),
     );
+
+    const samlParameter = (description: string) => Type.Optional(Type.String({ maxLength: 16_384, description }));
+    app.get(
+      '/saml-slo/:mvpd',
+      {
+        schema: {
+          tags,
+          summary:
+            "a SAML MVPD's single logout messages (HTTP-Redirect binding, signed): its LogoutResponse (back to the app), or its own LogoutRequest (answered)",
+          params: Type.Object({ mvpd: V2_PARAMS.mvpd }),
+          querystring: Type.Object({
+            SAMLResponse: samlParameter('the LogoutResponse, DEFLATE and base64'),
+            SAMLRequest: samlParameter("the IdP's LogoutRequest, DEFLATE and base64"),
+            RelayState: samlParameter("the pending logout's state"),
+            SigAlg: samlParameter('the signature algorithm (RSA-SHA256 or stronger)'),
+            Signature: samlParameter("the IdP's signature of the query"),
+          }),
+          response: {
+            302: { description: "to the app's redirectUrl, or the IdP's SLO service with a LogoutResponse" },
+            400: html,
+            500: html,
+          },
+        },
+        onSend: async (request, _reply, payload) => {
+          request.raw.url = (request.raw.url ?? '/').replace(
+            /([?&](?:RelayState|SAMLResponse|SAMLRequest|Signature)=)[^&]*/g,
+            '$1[redacted]',
+          );
+          return payload;
+        },
+      },
+      async (request, reply) => {
+        const url = request.raw.url ?? '';
+        const rawQuery = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+        const next =
+          request.query.SAMLRequest !== undefined
+            ? await flow.answerSaml(request.params.mvpd, rawQuery)
+            : await flow.finishSaml(request.params.mvpd, rawQuery);
+        return reply.headers(REDIRECT_HEADERS).redirect(next, 302);
+      },
+    );
   };
 }
 
@@ -67,6 +111,7 @@ function htmlErrorHandler(error: FastifyError | Error, request: FastifyRequest, 
   let failure: UserAgentError;
   if (error instanceof UserAgentError) {
     failure = error;
+    if (error.cause) request.log.warn({ err: error.cause, trace: request.id }, `logout step failed: ${error.title}`);
   } else if ((error as FastifyError).validation || ((error as FastifyError).statusCode ?? 500) < 500) {
     failure = new UserAgentError(400, 'This sign-out link is not valid', 'Sign out again from your app.');
   } else {

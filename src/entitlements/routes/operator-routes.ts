@@ -2,12 +2,17 @@
  * Operator routes of the entitlement API under /admin/v1 (operations.md): service providers,
  * MVPDs, integrations, registered applications and their software statements. MVPD client
  * secrets go in and never come out.
+ *
+ * An MVPD's `protocol` and its connection's `kind` go together (`oidc` ↔ `oidc` or `builtin`,
+ * `saml` ↔ `saml`); a SAML connection's `sloUrl` is there exactly when `hasLogoutEndpoint` is
+ * true, and its certificates must be PEM X.509 certificates of RSA keys (the XML signatures Domus
+ * verifies are RSA).
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { type Static, Type } from 'typebox';
 import { AdminError, adminErrors, adminScope, adminSecurity } from '../../platform/http/admin.js';
 import type { HttpServer } from '../../platform/http/server.js';
-import type { Application, Mvpd } from '../operator/model.js';
+import { type Application, type Mvpd, protocolOf } from '../operator/model.js';
 import type { SoftwareStatements } from '../operator/software-statements.js';
 import type { OperatorStore } from '../operator/store.js';
 
@@ -30,9 +35,36 @@ const ConnectionInput = Type.Union([
       clientSecret: Type.String({ minLength: 1, maxLength: 512 }),
       scopes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 20 })),
     },
-    { additionalProperties: false },
+    { additionalProperties: false, description: 'an OpenID Connect provider (protocol oidc)' },
   ),
-  Type.Object({ kind: Type.Literal('builtin') }, { additionalProperties: false }),
+  Type.Object(
+    { kind: Type.Literal('builtin') },
+    { additionalProperties: false, description: "Domus's built-in demo provider (protocol oidc)" },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal('saml'),
+      idpEntityId: Type.String({ minLength: 1, maxLength: 1024, description: "the IdP's entity id" }),
+      ssoUrl: Type.String({
+        pattern: '^https?://',
+        maxLength: 2048,
+        description: "the IdP's SingleSignOnService, HTTP-Redirect binding",
+      }),
+      sloUrl: Type.Optional(
+        Type.String({
+          pattern: '^https?://',
+          maxLength: 2048,
+          description: "the IdP's SingleLogoutService, HTTP-Redirect binding; required exactly when hasLogoutEndpoint",
+        }),
+      ),
+      certificates: Type.Array(Type.String({ minLength: 1, maxLength: 16_384 }), {
+        minItems: 1,
+        maxItems: 4,
+        description: "PEM certificates of the IdP's signing keys (several during a key rollover)",
+      }),
+    },
+    { additionalProperties: false, description: 'a SAML 2.0 identity provider (protocol saml)' },
+  ),
 ]);
 
 const MvpdFields = {
@@ -44,19 +76,24 @@ const MvpdFields = {
   entitlementClaim: Type.String({ minLength: 1, maxLength: 128 }),
   authNamespace: Type.String({ minLength: 1, maxLength: 128 }),
 };
+const Protocol = Type.Union([Type.Literal('oidc'), Type.Literal('saml')]);
 const MvpdInput = Type.Object(
-  { ...MvpdFields, protocol: Type.Literal('oidc'), connection: ConnectionInput },
+  { ...MvpdFields, protocol: Protocol, connection: ConnectionInput },
   { additionalProperties: false },
 );
 const MvpdView = Type.Object({
   id: Type.String(),
   ...MvpdFields,
-  protocol: Type.Literal('oidc'),
+  protocol: Protocol,
   connection: Type.Object({
-    kind: Type.Union([Type.Literal('oidc'), Type.Literal('builtin')]),
+    kind: Type.Union([Type.Literal('oidc'), Type.Literal('builtin'), Type.Literal('saml')]),
     issuer: Type.Optional(Type.String()),
-    clientId: Type.String(),
+    clientId: Type.Optional(Type.String()),
     scopes: Type.Optional(Type.Array(Type.String())),
+    idpEntityId: Type.Optional(Type.String()),
+    ssoUrl: Type.Optional(Type.String()),
+    sloUrl: Type.Optional(Type.String()),
+    certificates: Type.Optional(Type.Array(Type.String())),
   }),
 });
 
@@ -162,7 +199,8 @@ export async function operatorRoutes(
       schema: {
         tags,
         security,
-        summary: 'create or replace an MVPD; a builtin connection is served by Domus itself (demo provider)',
+        summary:
+          'create or replace an MVPD: an OpenID Connect provider, a SAML 2.0 IdP, or a builtin connection served by Domus itself (demo provider)',
         params: Type.Object({ id: Id }),
         body: MvpdInput,
         response: { 200: MvpdView, 201: MvpdView, ...adminErrors },
@@ -170,13 +208,33 @@ export async function operatorRoutes(
     },
     async (request, reply) => {
       const body = request.body as Static<typeof MvpdInput>;
-      const existing = await store.mvpd(request.params.id);
-      const connection: Mvpd['connection'] =
-        body.connection.kind === 'oidc'
-          ? { ...body.connection, scopes: body.connection.scopes ?? ['openid', 'profile'] }
-          : existing?.connection.kind === 'builtin'
+      const input = body.connection;
+      if (protocolOf(input) !== body.protocol) {
+        throw new AdminError(
+          400,
+          'invalid_request',
+          `protocol ${body.protocol} does not go with a ${input.kind} connection`,
+        );
+      }
+      let connection: Mvpd['connection'];
+      if (input.kind === 'saml') {
+        if (body.hasLogoutEndpoint !== (input.sloUrl !== undefined)) {
+          throw new AdminError(
+            400,
+            'invalid_request',
+            'a SAML MVPD has a logout endpoint exactly when its connection has an sloUrl: set both or neither',
+          );
+        }
+        connection = { ...input, certificates: input.certificates.map(signingCertificate) };
+      } else if (input.kind === 'oidc') {
+        connection = { ...input, scopes: input.scopes ?? ['openid', 'profile'] };
+      } else {
+        const existing = await store.mvpd(request.params.id);
+        connection =
+          existing?.connection.kind === 'builtin'
             ? existing.connection
             : { kind: 'builtin', clientId: `domus-${request.params.id}`, clientSecret: randomUUID() };
+      }
       const mvpd: Mvpd = { id: request.params.id, ...body, connection };
       const created = await store.putMvpd(mvpd);
       return reply.status(created ? 201 : 200).send(mvpdView(mvpd));
@@ -344,8 +402,28 @@ export async function operatorRoutes(
 }
 
 function mvpdView(mvpd: Mvpd) {
+  if (mvpd.connection.kind === 'saml') return mvpd;
   const { clientSecret: _secret, ...connection } = mvpd.connection;
   return { ...mvpd, connection };
+}
+
+/** A certificate of the operator's input as normalized PEM; refused when it is none or holds no RSA key. */
+function signingCertificate(pem: string, index: number): string {
+  const where = `body/connection/certificates/${index}`;
+  if (!/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/.test(pem)) {
+    throw new AdminError(400, 'invalid_request', `${where} must be one PEM certificate`);
+  }
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(pem);
+  } catch {
+    throw new AdminError(400, 'invalid_request', `${where} is not a valid X.509 certificate`);
+  }
+  const type = certificate.publicKey.asymmetricKeyType;
+  if (type !== 'rsa') {
+    throw new AdminError(400, 'invalid_request', `${where} holds a ${type} key; Domus verifies RSA signatures only`);
+  }
+  return certificate.toString();
 }
 
 function applicationView(application: Application) {

@@ -60,6 +60,22 @@ export class UserAgentFlows {
     return JSON.parse(this.sealer.open(row.sealed_data, label(kind, state)).toString('utf8')) as T;
   }
 
+  /**
+   * The data of an unexpired flow of this kind, left in place: for a check that must pass before
+   * the flow is used up (by `take`, which alone decides who gets it).
+   */
+  async peek<T>(kind: FlowKind, state: string, now = Date.now()): Promise<T | undefined> {
+    if (!STATE_PATTERN.test(state)) return undefined;
+    const row = await this.db
+      .selectFrom('user_agent_flows')
+      .select(['sealed_data', 'expires_at'])
+      .where('state', '=', state)
+      .where('kind', '=', kind)
+      .executeTakeFirst();
+    if (!row || Number(row.expires_at) <= now) return undefined;
+    return JSON.parse(this.sealer.open(row.sealed_data, label(kind, state)).toString('utf8')) as T;
+  }
+
   async purgeExpired(now = Date.now()): Promise<void> {
     await this.db.deleteFrom('user_agent_flows').where('expires_at', '<=', now).execute();
   }
