@@ -8,7 +8,7 @@ import type { Database } from '../platform/storage/schema.js';
 import { transaction } from '../platform/storage/transaction.js';
 import { releaseRegistration } from './leave.js';
 import { ANONYMOUS_DOMAIN_NAME, type DomainDeps, serverUrlOf } from './policy.js';
-import type { DomainRecord, Mode } from './store.js';
+import type { DomainRecord, Mode } from './records.js';
 
 export interface Page<T> {
   items: T[];

@@ -7,7 +7,7 @@ import type { CryptoWorkers } from '../platform/crypto/crypto-workers.js';
 import { newP256KeyPair } from '../platform/crypto/p256.js';
 import type { Sealer } from '../platform/crypto/sealing.js';
 import type { DomainCa } from './domain-ca.js';
-import type { DomainRecord, KeyRecord } from './store.js';
+import type { DomainRecord, KeyRecord } from './records.js';
 
 export interface Credential {
   keyVersion: number;

@@ -65,12 +65,11 @@ export class RequestVerifier {
     // 3. machine token from a trusted issuer, unexpired, binding a valid P-256 key; 4. the request
     // signed by that key. Both signatures are checked at once on the crypto workers; failures
     // keep that order.
-    const machine = this.machineTokens.claims(fields.mt);
-    const tokenCheck = machine && this.machineTokens.signatureCheck(fields.mt);
-    const [token, request] =
-      machine && tokenCheck
-        ? await this.crypto.verifyEs256([tokenCheck, { jws, keys: [machine.publicJwk] }])
-        : ['invalid', 'invalid'];
+    const read = this.machineTokens.read(fields.mt);
+    const machine = read?.machine;
+    const [token, request] = read
+      ? await this.crypto.verifyEs256([read.signature, { jws, keys: [read.machine.publicJwk] }])
+      : ['invalid', 'invalid'];
     if (!machine || token !== 'valid' || request === 'bad-key') {
       throw new DomainError('REQ_MACHINE_TOKEN_INVALID_EXPIRED', 'machine token is invalid, expired or untrusted');
     }

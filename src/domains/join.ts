@@ -12,7 +12,7 @@ import type { DomainRequest } from './envelope.js';
 import { DomainError } from './errors.js';
 import { machinesMatch } from './machine-id.js';
 import { checkAuthentication, type DomainDeps, type DomainTarget, domainNameOf, serverUrlOf } from './policy.js';
-import type { DomainRecord, KeyRecord } from './store.js';
+import type { DomainRecord, KeyRecord } from './records.js';
 
 export interface JoinAnswer {
   ver: number;

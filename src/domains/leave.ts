@@ -10,7 +10,8 @@ import type { DomainRequest } from './envelope.js';
 import { DomainError } from './errors.js';
 import { machinesMatch } from './machine-id.js';
 import { checkAuthentication, type DomainDeps, type DomainTarget, domainNameOf } from './policy.js';
-import type { DomainRecord, DomainStore, RegistrationRecord } from './store.js';
+import type { DomainRecord, RegistrationRecord } from './records.js';
+import type { DomainStore } from './store.js';
 
 export type LeaveAnswer =
   | { ver: number; phase: 'preview'; domain: { name: string }; allowed: true }

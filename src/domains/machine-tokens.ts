@@ -87,14 +87,15 @@ export class MachineTokens {
 
   /**
    * The machine a token names when its claims are well-formed, unexpired and from a trusted
-   * issuer; its signature is NOT checked here (see signatureCheck): the crypto workers check it
-   * together with the request's.
+   * issuer, with the check of its signature by that issuer; null for anything else. The
+   * signature is NOT checked here: the crypto workers check it together with the request's.
    */
-  claims(token: string, nowSeconds = Date.now() / 1000): Machine | null {
+  read(token: string, nowSeconds = Date.now() / 1000): { machine: Machine; signature: SignatureCheck } | null {
     const jws = decodeJws(token);
     if (jws?.header.alg !== 'ES256') return null;
     const { iss, sub, mid, cnf, exp, nbf } = jws.payload;
-    if (typeof iss !== 'string' || !this.trusted.has(iss)) return null;
+    const candidates = typeof iss === 'string' ? this.trusted.get(iss) : undefined;
+    if (!candidates) return null;
     if (typeof exp !== 'number' || exp + CLOCK_SKEW_S < nowSeconds) return null;
     if (nbf !== undefined && (typeof nbf !== 'number' || nbf - CLOCK_SKEW_S > nowSeconds)) return null;
     if (typeof sub !== 'string' || !UUID.test(sub) || !isMachineId(mid)) return null;
@@ -102,20 +103,12 @@ export class MachineTokens {
     if (jwk?.kty !== 'EC' || jwk.crv !== 'P-256' || jwk.d !== undefined) return null;
     const publicPoint = p256PointOfJwk(jwk);
     if (!publicPoint) return null;
-    const publicJwk = { kty: 'EC', crv: 'P-256', x: jwk.x as string, y: jwk.y as string } as const;
-    return { guid: sub, components: mid, publicJwk, publicPoint };
-  }
-
-  /** The signature check that proves the token comes from its (trusted) issuer; null when none can. */
-  signatureCheck(token: string): SignatureCheck | null {
-    const jws = decodeJws(token);
-    const issuer = jws?.payload.iss;
-    const candidates = jws && typeof issuer === 'string' ? this.trusted.get(issuer) : undefined;
-    if (!jws || !candidates) return null;
     const kid = jws.header.kid;
     const keys = candidates
       .filter((candidate) => kid === undefined || candidate.kid === undefined || candidate.kid === kid)
       .map((candidate) => candidate.key);
-    return keys.length > 0 ? { jws, keys } : null;
+    if (keys.length === 0) return null;
+    const publicJwk = { kty: 'EC', crv: 'P-256', x: jwk.x as string, y: jwk.y as string } as const;
+    return { machine: { guid: sub, components: mid, publicJwk, publicPoint }, signature: { jws, keys } };
   }
 }

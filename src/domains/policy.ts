@@ -4,7 +4,8 @@ import type { Storage } from '../platform/storage/database.js';
 import type { AuthClaims } from '../platform/tokens/auth-tokens.js';
 import type { DomainKeys } from './domain-keys.js';
 import { DomainError } from './errors.js';
-import type { DomainRecord, DomainStore, Mode } from './store.js';
+import type { DomainRecord, Mode } from './records.js';
+import type { DomainStore } from './store.js';
 
 /** What join and leave need from the platform. */
 export interface DomainDeps {

@@ -4,53 +4,24 @@
  */
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Dialect } from '../platform/storage/database.js';
-import type { Database, DomainKeyTable, DomainTable } from '../platform/storage/schema.js';
+import type { Database, DomainTable } from '../platform/storage/schema.js';
 import type { AuthClaims } from '../platform/tokens/auth-tokens.js';
 import { DomainError } from './errors.js';
 import { authenticationProblem } from './policy.js';
+import {
+  type DomainRecord,
+  type KeyColumns,
+  type KeyRecord,
+  keyOf,
+  type Mode,
+  type PolicyPatch,
+  type RegistrationRecord,
+  toDomain,
+  toKey,
+  toRegistration,
+} from './records.js';
 
-export type Mode = DomainTable['mode'];
 type Db = Kysely<Database>;
-
-export interface DomainRecord {
-  id: number;
-  mode: Mode;
-  name: string;
-  authRequired: boolean;
-  authNamespace: string | null;
-  maxMembership: number | null;
-  keyRolloverRequired: boolean;
-  disabled: boolean;
-  memberCount: number;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface PolicyPatch {
-  authRequired?: boolean;
-  authNamespace?: string | null;
-  maxMembership?: number | null;
-  keyRolloverRequired?: boolean;
-  disabled?: boolean;
-  memberCount?: number;
-}
-
-export interface KeyRecord {
-  version: number;
-  publicKeySpki: Buffer;
-  sealedPrivate: string;
-  certificate: Buffer | null;
-  certificateNotBefore: number | null;
-  createdAt: number;
-}
-
-export interface RegistrationRecord {
-  guid: string;
-  machineRow: number;
-  components: string[];
-  firstSeen: number;
-  lastSeen: number;
-}
 
 export class DomainStore {
   constructor(readonly dialect: Dialect) {}
@@ -313,49 +284,6 @@ export class DomainStore {
 
 const flag = (value: boolean) => (value ? 1 : 0);
 
-function toDomain(row: Selectable<DomainTable>): DomainRecord {
-  return {
-    id: row.id,
-    mode: row.mode,
-    name: row.name,
-    authRequired: row.auth_required === 1,
-    authNamespace: row.auth_namespace,
-    maxMembership: row.max_membership,
-    keyRolloverRequired: row.key_rollover_required === 1,
-    disabled: row.disabled === 1,
-    memberCount: row.member_count,
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
-}
-
-function toRegistration(row: {
-  guid: string;
-  machine_row: number;
-  components: string;
-  first_seen: number;
-  last_seen: number;
-}): RegistrationRecord {
-  return {
-    guid: row.guid,
-    machineRow: row.machine_row,
-    components: JSON.parse(row.components) as string[],
-    firstSeen: Number(row.first_seen),
-    lastSeen: Number(row.last_seen),
-  };
-}
-
-function toKey(row: Omit<Selectable<DomainKeyTable>, 'domain_id'>): KeyRecord {
-  return {
-    version: row.version,
-    publicKeySpki: Buffer.from(row.public_key, 'base64'),
-    sealedPrivate: row.sealed_private,
-    certificate: row.certificate === null ? null : Buffer.from(row.certificate, 'base64'),
-    certificateNotBefore: row.certificate_not_before === null ? null : Number(row.certificate_not_before),
-    createdAt: Number(row.created_at),
-  };
-}
-
 /** What a lock-free re-join knows before it reads anything. */
 export interface RejoinAttempt {
   mode: Mode;
@@ -427,29 +355,4 @@ async function rejoinInOneStatement(db: Db, a: RejoinAttempt) {
   if (!first?.allowed) return undefined;
   if (!first.recorded) throw new DomainError('REQ_REPLAYED', 'message id was seen before');
   return { domain: toDomain(first), keys: rows.flatMap(keyOf) };
-}
-
-type KeyColumns = {
-  version: number | null;
-  public_key: string | null;
-  sealed_private: string | null;
-  certificate: string | null;
-  certificate_not_before: number | null;
-  key_created_at: number | null;
-};
-
-/** The key of a domain-with-keys row (left join: none when the domain has no keys). */
-function keyOf(row: KeyColumns): KeyRecord[] {
-  return row.version === null || row.public_key === null || row.sealed_private === null || row.key_created_at === null
-    ? []
-    : [
-        toKey({
-          version: row.version,
-          public_key: row.public_key,
-          sealed_private: row.sealed_private,
-          certificate: row.certificate,
-          certificate_not_before: row.certificate_not_before,
-          created_at: row.key_created_at,
-        }),
-      ];
 }

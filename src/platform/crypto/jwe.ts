@@ -56,7 +56,7 @@ export function jweEncrypterFor(recipient: KeyObject | Uint8Array): JweEncrypter
 }
 
 /** The uncompressed point of an EC P-256 key (its public half). */
-export function p256Point(key: KeyObject): Buffer {
+function p256Point(key: KeyObject): Buffer {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
   const spki = publicKey.type === 'public' ? publicKey.export({ format: 'der', type: 'spki' }) : undefined;
   if (
