@@ -49,7 +49,7 @@ export class PendingMigrationsError extends Error {
 export async function openPlatform(config: Config, logger = createLogger(config.logLevel)) {
   const secrets = loadSecrets(config);
   const storage = openStorage(config.database, config.dbPoolSize, (error) =>
-    logger.warn({ err: error }, 'database connection lost; the pool replaces it'),
+    logger.warn({ err: error }, 'database connection lost; it is replaced'),
   );
   try {
     if (config.autoMigrate) {

@@ -76,9 +76,9 @@ export async function createEntitlementModule(parts: {
   publicRoot: () => string;
   logger: Logger;
 }): Promise<EntitlementModule> {
-  const store = new OperatorStore(parts.storage.db, parts.sealer);
+  const store = new OperatorStore(parts.storage, parts.sealer);
   const statements = await SoftwareStatements.load(parts.keyStore);
-  const registrations = new ClientRegistrations(parts.storage.db);
+  const registrations = new ClientRegistrations(parts.storage);
   const accessTokens = await AccessTokens.load(parts.keyStore, parts.config.accessTokenTtlS);
   const throttle = parts.config.throttle ? new Throttle(parts.storage, parts.config.throttle) : null;
   const dcr = new Dcr({ statements, store, registrations, tokens: accessTokens });

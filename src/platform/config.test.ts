@@ -46,6 +46,15 @@ describe('configuration', () => {
     assert.equal(config.identityDefaults.maxMembership, null);
     assert.equal(config.autoMigrate, false);
     assert.deepEqual(config.trustedProxies, ['10.0.0.1', '192.168.0.0/16']);
+    const pooled = loadConfig({
+      DOMUS_DATABASE_URL: 'postgres://u@pooler/db',
+      DOMUS_DATABASE_LISTEN_URL: 'postgresql://u@primary/db',
+    });
+    assert.deepEqual(pooled.database, {
+      kind: 'postgres',
+      url: 'postgres://u@pooler/db',
+      listenUrl: 'postgresql://u@primary/db',
+    });
   });
 
   it('refuses bad values with the variable named', () => {
@@ -61,6 +70,8 @@ describe('configuration', () => {
       DOMUS_DOMAIN_CA_CERT_FILE: '/only/the/cert.pem',
       DOMUS_THROTTLE: '10/s',
       DOMUS_ACCESS_TOKEN_TTL_S: '10',
+      // Only next to a PostgreSQL DOMUS_DATABASE_URL (the default is SQLite).
+      DOMUS_DATABASE_LISTEN_URL: 'postgres://u@primary/db',
     };
     for (const [name, value] of Object.entries(bad)) {
       assert.throws(

@@ -8,7 +8,10 @@
 import os from 'node:os';
 import path from 'node:path';
 
-export type DatabaseTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+export type DatabaseTarget =
+  | { kind: 'sqlite'; file: string }
+  /** `listenUrl`: a direct session for the change listener (storage/change-signal.ts); default `url`. */
+  | { kind: 'postgres'; url: string; listenUrl?: string };
 
 export interface Config {
   host: string;
@@ -87,6 +90,11 @@ export const OPTIONS: readonly Option[] = [
     env: 'DOMUS_DATABASE_URL',
     default: 'SQLite file `domus.sqlite` in the data dir',
     doc: '`postgres://…` selects PostgreSQL; `sqlite:<path>` an SQLite file',
+  },
+  {
+    env: 'DOMUS_DATABASE_LISTEN_URL',
+    default: '`DOMUS_DATABASE_URL`',
+    doc: 'direct PostgreSQL session for the change listener of the caches, if `DOMUS_DATABASE_URL` is a pooler',
   },
   { env: 'DOMUS_DB_POOL_SIZE', default: '10', doc: 'PostgreSQL connections per process' },
   {
@@ -182,7 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer('DOMUS_PORT', read('DOMUS_PORT'), 8080, 0, 65535),
     publicUrl: publicUrl(read('DOMUS_PUBLIC_URL')),
     dataDir,
-    database: databaseTarget(read('DOMUS_DATABASE_URL'), dataDir),
+    database: databaseTarget(read('DOMUS_DATABASE_URL'), read('DOMUS_DATABASE_LISTEN_URL'), dataDir),
     dbPoolSize: integer('DOMUS_DB_POOL_SIZE', read('DOMUS_DB_POOL_SIZE'), 10, 1, 1000),
     cryptoWorkers: integer('DOMUS_CRYPTO_WORKERS', read('DOMUS_CRYPTO_WORKERS'), defaultCryptoWorkers(), 0, 64),
     autoMigrate: boolean('DOMUS_AUTO_MIGRATE', read('DOMUS_AUTO_MIGRATE'), true),
@@ -271,9 +279,14 @@ function publicUrl(raw: string | undefined): string | undefined {
   return url.href.replace(/\/+$/, '');
 }
 
-function databaseTarget(raw: string | undefined, dataDir: string): DatabaseTarget {
+const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+
+function databaseTarget(raw: string | undefined, listenUrl: string | undefined, dataDir: string): DatabaseTarget {
+  if (listenUrl !== undefined && !(raw !== undefined && POSTGRES_URL.test(raw) && POSTGRES_URL.test(listenUrl))) {
+    throw new ConfigError('DOMUS_DATABASE_LISTEN_URL must be a postgres:// URL, next to a PostgreSQL DOMUS_DATABASE_URL');
+  }
   if (raw === undefined) return { kind: 'sqlite', file: path.join(dataDir, 'domus.sqlite') };
-  if (/^postgres(ql)?:\/\//i.test(raw)) return { kind: 'postgres', url: raw };
+  if (POSTGRES_URL.test(raw)) return { kind: 'postgres', url: raw, ...(listenUrl && { listenUrl }) };
   if (raw.startsWith('sqlite:')) {
     const file = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (!file) throw new ConfigError('DOMUS_DATABASE_URL sqlite:<path> needs a path');

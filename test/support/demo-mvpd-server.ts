@@ -45,7 +45,7 @@ export async function startDemoMvpdServer(
   });
   const logger = createLogger(config.logLevel);
   const { storage, sealer, keyStore } = await openPlatform(config, logger);
-  const store = new OperatorStore(storage.db, sealer);
+  const store = new OperatorStore(storage, sealer);
   if (config.demo) await seedDemoData(store);
   const http = await createHttpServer({ logger, trustedProxies: config.trustedProxies, version: 'test' });
   let port = 0;

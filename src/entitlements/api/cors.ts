@@ -8,8 +8,8 @@
  *   request headers.
  *
  * No credentials (cookies) are allowed: the API authenticates with bearer tokens. The set of
- * allowed hosts is read from the applications at most every CACHE_MS per process, so an
- * operator's change takes effect within that time.
+ * allowed hosts comes from the operator store's shared cache, so an operator's change takes
+ * effect in every process as soon as it commits.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isAllowedRedirect } from '../operator/model.js';
@@ -33,32 +33,14 @@ export const V2_REQUEST_HEADERS = [
 /** Response headers a browser app may read besides the safelisted ones. */
 const EXPOSED_HEADERS = ['Retry-After', 'X-Request-Id', 'Allow'];
 const PREFLIGHT_MAX_AGE_S = 600;
-const CACHE_MS = 2_000;
 
 export class CorsOrigins {
-  #domains: { at: number; value: Promise<string[]> } | undefined;
-
   constructor(private readonly store: OperatorStore) {}
 
   /** True when `origin` (scheme://host[:port]) is on a registered application's redirect domain. */
   async allows(origin: string): Promise<boolean> {
     if (origin === 'null' || origin.length > 2048) return false;
-    return isAllowedRedirect(origin, await this.#redirectDomains());
-  }
-
-  #redirectDomains(): Promise<string[]> {
-    const now = Date.now();
-    if (!this.#domains || now - this.#domains.at > CACHE_MS) {
-      const value = this.store
-        .listApplications()
-        .then((applications) => [...new Set(applications.flatMap((application) => application.redirectDomains))]);
-      // A failed read is not cached: the next request tries again.
-      value.catch(() => {
-        if (this.#domains?.value === value) this.#domains = undefined;
-      });
-      this.#domains = { at: now, value };
-    }
-    return this.#domains.value;
+    return isAllowedRedirect(origin, await this.store.redirectDomains());
   }
 }
 

@@ -3,10 +3,16 @@
  * with its software statement. The secret is 256 random bits and is stored only as its SHA-256
  * digest (a slow password hash adds nothing to a secret of that strength); it is compared in
  * constant time, also for an unknown client id.
+ *
+ * Every authenticated app request names its registration (api/request-context.ts): `find`
+ * answers from a shared cache, which any operator change empties in every process (a rotated
+ * statement or a deleted application revokes registrations; see operator/store.ts).
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { Storage } from '../../platform/storage/database.js';
 import type { Database } from '../../platform/storage/schema.js';
+import { SharedCache } from '../../platform/storage/shared-cache.js';
 import type { Application } from '../operator/model.js';
 import { toApplication } from '../operator/store.js';
 
@@ -29,7 +35,13 @@ export interface RegisteredClient {
 const UNKNOWN_CLIENT_DIGEST = digest(randomBytes(32).toString('base64url'));
 
 export class ClientRegistrations {
-  constructor(private readonly db: Kysely<Database>) {}
+  readonly #db: Kysely<Database>;
+  readonly #found: SharedCache<RegisteredClient>;
+
+  constructor(storage: Storage) {
+    this.#db = storage.db;
+    this.#found = new SharedCache(storage);
+  }
 
   /** Stores a new registration and answers it with its secret (the only time the secret exists in clear). */
   async create(
@@ -38,7 +50,7 @@ export class ClientRegistrations {
   ): Promise<{ registration: ClientRegistration; clientSecret: string }> {
     const registration: ClientRegistration = { clientId: randomUUID(), ...input, createdAt: now };
     const clientSecret = randomBytes(32).toString('base64url');
-    await this.db
+    await this.#db
       .insertInto('client_registrations')
       .values({
         client_id: registration.clientId,
@@ -54,16 +66,19 @@ export class ClientRegistrations {
 
   /** The registration and its application when `secret` is the client's; null otherwise. */
   async authenticate(clientId: string, secret: string): Promise<RegisteredClient | null> {
-    const row = await selectClient(this.db, clientId);
+    const row = await selectClient(this.#db, clientId);
     const expected = row ? Buffer.from(row.secret_hash, 'hex') : UNKNOWN_CLIENT_DIGEST;
     const matches = expected.length === 32 && timingSafeEqual(digest(secret), expected);
     return row && matches ? toRegisteredClient(row) : null;
   }
 
-  /** The registration and its application, in one query. */
+  /** The registration and its application (one query, when not cached). */
   async find(clientId: string): Promise<RegisteredClient | null> {
-    const row = await selectClient(this.db, clientId);
-    return row ? toRegisteredClient(row) : null;
+    const found = await this.#found.get(clientId, async () => {
+      const row = await selectClient(this.#db, clientId);
+      return row && toRegisteredClient(row);
+    });
+    return found ?? null;
   }
 }
 

@@ -2,81 +2,105 @@
  * Storage of the operator model: service providers, MVPDs, integrations and registered
  * applications. An OIDC MVPD's client secret is sealed under the master key (a SAML connection
  * holds nothing secret: the IdP's entity id, endpoints and certificates).
+ *
+ * Every app request reads this model and an operator seldom changes it, so the reads of single
+ * rows are answered from shared caches (platform/storage/shared-cache.ts): every write
+ * announces itself as it commits, which empties them in every process.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Sealer } from '../../platform/crypto/sealing.js';
+import type { Storage } from '../../platform/storage/database.js';
 import type { ApplicationTable, Database, MvpdTable } from '../../platform/storage/schema.js';
+import { SharedCache, writeShared } from '../../platform/storage/shared-cache.js';
 import type { Application, Integration, Mvpd, MvpdConnection, OidcConnection, ServiceProvider } from './model.js';
 
 type Db = Kysely<Database>;
+type ActiveMvpd = Pick<Mvpd, 'id' | 'displayName' | 'logoUrl'>;
 
 export class OperatorStore {
+  readonly #db: Db;
+  readonly #cached;
+
   constructor(
-    private readonly db: Db,
+    private readonly storage: Storage,
     private readonly sealer: Sealer,
-  ) {}
+  ) {
+    this.#db = storage.db;
+    this.#cached = {
+      serviceProviders: new SharedCache<ServiceProvider>(storage),
+      mvpds: new SharedCache<Mvpd>(storage),
+      mvpdsOf: new SharedCache<{ mvpd: Mvpd; active: boolean | undefined }>(storage),
+      activeMvpds: new SharedCache<readonly ActiveMvpd[]>(storage),
+      integrations: new SharedCache<Integration>(storage),
+      applications: new SharedCache<Application>(storage),
+      redirectDomains: new SharedCache<readonly string[]>(storage),
+    };
+  }
 
   async listServiceProviders(): Promise<ServiceProvider[]> {
-    const rows = await this.db.selectFrom('service_providers').selectAll().orderBy('id').execute();
+    const rows = await this.#db.selectFrom('service_providers').selectAll().orderBy('id').execute();
     return rows.map((row) => ({ id: row.id, displayName: row.display_name }));
   }
 
-  async serviceProvider(id: string): Promise<ServiceProvider | undefined> {
-    const row = await this.db.selectFrom('service_providers').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && { id: row.id, displayName: row.display_name };
+  serviceProvider(id: string): Promise<ServiceProvider | undefined> {
+    return this.#cached.serviceProviders.get(id, async () => {
+      const row = await this.#db.selectFrom('service_providers').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && { id: row.id, displayName: row.display_name };
+    });
   }
 
   /** Creates or updates; answers whether it was created. */
-  async putServiceProvider(sp: ServiceProvider): Promise<boolean> {
+  putServiceProvider(sp: ServiceProvider): Promise<boolean> {
     const now = Date.now();
-    const existed = await this.serviceProvider(sp.id);
-    await this.db
-      .insertInto('service_providers')
-      .values({ id: sp.id, display_name: sp.displayName, created_at: now, updated_at: now })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ display_name: sp.displayName, updated_at: now }))
-      .execute();
-    return !existed;
+    return writeShared(this.storage, async (trx) => {
+      const existed = await trx.selectFrom('service_providers').select('id').where('id', '=', sp.id).executeTakeFirst();
+      await trx
+        .insertInto('service_providers')
+        .values({ id: sp.id, display_name: sp.displayName, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ display_name: sp.displayName, updated_at: now }))
+        .execute();
+      return !existed;
+    });
   }
 
-  async deleteServiceProvider(id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('service_providers').where('id', '=', id).executeTakeFirst();
-    return result.numDeletedRows > 0n;
+  deleteServiceProvider(id: string): Promise<boolean> {
+    return this.#delete((trx) => trx.deleteFrom('service_providers').where('id', '=', id));
   }
 
   async listMvpds(): Promise<Mvpd[]> {
-    const rows = await this.db.selectFrom('mvpds').selectAll().orderBy('id').execute();
+    const rows = await this.#db.selectFrom('mvpds').selectAll().orderBy('id').execute();
     return rows.map((row) => this.#toMvpd(row));
   }
 
-  async mvpd(id: string): Promise<Mvpd | undefined> {
-    const row = await this.db.selectFrom('mvpds').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && this.#toMvpd(row);
+  mvpd(id: string): Promise<Mvpd | undefined> {
+    return this.#cached.mvpds.get(id, async () => {
+      const row = await this.#db.selectFrom('mvpds').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && this.#toMvpd(row);
+    });
   }
 
   /**
    * An MVPD and its integration with a service provider, in one query: `active` is undefined
    * when there is no integration.
    */
-  async mvpdOf(
-    serviceProviderId: string,
-    mvpdId: string,
-  ): Promise<{ mvpd: Mvpd; active: boolean | undefined } | undefined> {
-    const row = await this.db
-      .selectFrom('mvpds as m')
-      .leftJoin('integrations as i', (join) =>
-        join.onRef('i.mvpd_id', '=', 'm.id').on('i.service_provider_id', '=', serviceProviderId),
-      )
-      .selectAll('m')
-      .select('i.active')
-      .where('m.id', '=', mvpdId)
-      .executeTakeFirst();
-    return row && { mvpd: this.#toMvpd(row), active: row.active === null ? undefined : row.active === 1 };
+  mvpdOf(serviceProviderId: string, mvpdId: string): Promise<{ mvpd: Mvpd; active: boolean | undefined } | undefined> {
+    return this.#cached.mvpdsOf.get(pairKey(serviceProviderId, mvpdId), async () => {
+      const row = await this.#db
+        .selectFrom('mvpds as m')
+        .leftJoin('integrations as i', (join) =>
+          join.onRef('i.mvpd_id', '=', 'm.id').on('i.service_provider_id', '=', serviceProviderId),
+        )
+        .selectAll('m')
+        .select('i.active')
+        .where('m.id', '=', mvpdId)
+        .executeTakeFirst();
+      return row && { mvpd: this.#toMvpd(row), active: row.active === null ? undefined : row.active === 1 };
+    });
   }
 
-  async putMvpd(mvpd: Mvpd): Promise<boolean> {
+  putMvpd(mvpd: Mvpd): Promise<boolean> {
     const now = Date.now();
-    const existed = await this.mvpd(mvpd.id);
     const values = {
       display_name: mvpd.displayName,
       logo_url: mvpd.logoUrl,
@@ -96,21 +120,23 @@ export class OperatorStore {
       auth_namespace: mvpd.authNamespace,
       updated_at: now,
     };
-    await this.db
-      .insertInto('mvpds')
-      .values({ id: mvpd.id, ...values, created_at: now })
-      .onConflict((oc) => oc.column('id').doUpdateSet(values))
-      .execute();
-    return !existed;
+    return writeShared(this.storage, async (trx) => {
+      const existed = await trx.selectFrom('mvpds').select('id').where('id', '=', mvpd.id).executeTakeFirst();
+      await trx
+        .insertInto('mvpds')
+        .values({ id: mvpd.id, ...values, created_at: now })
+        .onConflict((oc) => oc.column('id').doUpdateSet(values))
+        .execute();
+      return !existed;
+    });
   }
 
-  async deleteMvpd(id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('mvpds').where('id', '=', id).executeTakeFirst();
-    return result.numDeletedRows > 0n;
+  deleteMvpd(id: string): Promise<boolean> {
+    return this.#delete((trx) => trx.deleteFrom('mvpds').where('id', '=', id));
   }
 
   async listIntegrations(serviceProviderId?: string): Promise<Integration[]> {
-    let query = this.db.selectFrom('integrations').selectAll().orderBy('service_provider_id').orderBy('mvpd_id');
+    let query = this.#db.selectFrom('integrations').selectAll().orderBy('service_provider_id').orderBy('mvpd_id');
     if (serviceProviderId) query = query.where('service_provider_id', '=', serviceProviderId);
     const rows = await query.execute();
     return rows.map((row) => ({
@@ -120,69 +146,81 @@ export class OperatorStore {
     }));
   }
 
-  async integration(serviceProviderId: string, mvpdId: string): Promise<Integration | undefined> {
-    const row = await this.db
-      .selectFrom('integrations')
-      .selectAll()
-      .where('service_provider_id', '=', serviceProviderId)
-      .where('mvpd_id', '=', mvpdId)
-      .executeTakeFirst();
-    return row && { serviceProviderId: row.service_provider_id, mvpdId: row.mvpd_id, active: row.active === 1 };
+  integration(serviceProviderId: string, mvpdId: string): Promise<Integration | undefined> {
+    return this.#cached.integrations.get(pairKey(serviceProviderId, mvpdId), async () => {
+      const row = await selectIntegration(this.#db, serviceProviderId, mvpdId).selectAll().executeTakeFirst();
+      return row && { serviceProviderId: row.service_provider_id, mvpdId: row.mvpd_id, active: row.active === 1 };
+    });
   }
 
   /** The MVPDs with an active integration with the service provider, by display name (no secret is opened). */
-  async activeMvpds(serviceProviderId: string): Promise<Pick<Mvpd, 'id' | 'displayName' | 'logoUrl'>[]> {
-    const rows = await this.db
-      .selectFrom('integrations as i')
-      .innerJoin('mvpds as m', 'm.id', 'i.mvpd_id')
-      .select(['m.id', 'm.display_name', 'm.logo_url'])
-      .where('i.service_provider_id', '=', serviceProviderId)
-      .where('i.active', '=', 1)
-      .orderBy('m.display_name')
-      .orderBy('m.id')
-      .execute();
-    return rows.map((row) => ({ id: row.id, displayName: row.display_name, logoUrl: row.logo_url }));
+  async activeMvpds(serviceProviderId: string): Promise<readonly ActiveMvpd[]> {
+    const mvpds = await this.#cached.activeMvpds.get(serviceProviderId, async () => {
+      const rows = await this.#db
+        .selectFrom('integrations as i')
+        .innerJoin('mvpds as m', 'm.id', 'i.mvpd_id')
+        .select(['m.id', 'm.display_name', 'm.logo_url'])
+        .where('i.service_provider_id', '=', serviceProviderId)
+        .where('i.active', '=', 1)
+        .orderBy('m.display_name')
+        .orderBy('m.id')
+        .execute();
+      return rows.map((row) => ({ id: row.id, displayName: row.display_name, logoUrl: row.logo_url }));
+    });
+    return mvpds ?? [];
   }
 
-  async putIntegration(integration: Integration): Promise<boolean> {
+  putIntegration(integration: Integration): Promise<boolean> {
     const now = Date.now();
-    const existed = await this.integration(integration.serviceProviderId, integration.mvpdId);
     const active = integration.active ? 1 : 0;
-    await this.db
-      .insertInto('integrations')
-      .values({
-        service_provider_id: integration.serviceProviderId,
-        mvpd_id: integration.mvpdId,
-        active,
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict((oc) => oc.columns(['service_provider_id', 'mvpd_id']).doUpdateSet({ active, updated_at: now }))
-      .execute();
-    return !existed;
+    return writeShared(this.storage, async (trx) => {
+      const existed = await selectIntegration(trx, integration.serviceProviderId, integration.mvpdId)
+        .select('mvpd_id')
+        .executeTakeFirst();
+      await trx
+        .insertInto('integrations')
+        .values({
+          service_provider_id: integration.serviceProviderId,
+          mvpd_id: integration.mvpdId,
+          active,
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.columns(['service_provider_id', 'mvpd_id']).doUpdateSet({ active, updated_at: now }))
+        .execute();
+      return !existed;
+    });
   }
 
-  async deleteIntegration(serviceProviderId: string, mvpdId: string): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom('integrations')
-      .where('service_provider_id', '=', serviceProviderId)
-      .where('mvpd_id', '=', mvpdId)
-      .executeTakeFirst();
-    return result.numDeletedRows > 0n;
+  deleteIntegration(serviceProviderId: string, mvpdId: string): Promise<boolean> {
+    return this.#delete((trx) =>
+      trx.deleteFrom('integrations').where('service_provider_id', '=', serviceProviderId).where('mvpd_id', '=', mvpdId),
+    );
   }
 
   async listApplications(): Promise<Application[]> {
-    const rows = await this.db.selectFrom('applications').selectAll().orderBy('name').orderBy('id').execute();
+    const rows = await this.#db.selectFrom('applications').selectAll().orderBy('name').orderBy('id').execute();
     return rows.map(toApplication);
   }
 
-  async application(id: string): Promise<Application | undefined> {
-    const row = await this.db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && toApplication(row);
+  application(id: string): Promise<Application | undefined> {
+    return this.#cached.applications.get(id, async () => {
+      const row = await this.#db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toApplication(row);
+    });
+  }
+
+  /** Every redirect domain of every application: the origins CORS allows (api/cors.ts). */
+  async redirectDomains(): Promise<readonly string[]> {
+    const domains = await this.#cached.redirectDomains.get('all', async () => {
+      const rows = await this.#db.selectFrom('applications').select('redirect_domains').execute();
+      return [...new Set(rows.flatMap((row) => JSON.parse(row.redirect_domains) as string[]))];
+    });
+    return domains ?? [];
   }
 
   /** Creates an application (with a fresh software statement id) or updates its settings. */
-  async putApplication(
+  putApplication(
     application: Omit<Application, 'statementId'>,
   ): Promise<{ created: boolean; application: Application }> {
     const now = Date.now();
@@ -193,29 +231,42 @@ export class OperatorStore {
       scopes: JSON.stringify(application.scopes),
       updated_at: now,
     };
-    const existed = await this.application(application.id);
-    await this.db
-      .insertInto('applications')
-      .values({ id: application.id, ...values, statement_id: randomUUID(), created_at: now })
-      .onConflict((oc) => oc.column('id').doUpdateSet(values))
-      .execute();
-    const stored = await this.application(application.id);
-    if (!stored) throw new Error(`application ${application.id} vanished after insert`);
-    return { created: !existed, application: stored };
+    return writeShared(this.storage, async (trx) => {
+      const existed = await trx
+        .selectFrom('applications')
+        .select('id')
+        .where('id', '=', application.id)
+        .executeTakeFirst();
+      const stored = await trx
+        .insertInto('applications')
+        .values({ id: application.id, ...values, statement_id: randomUUID(), created_at: now })
+        .onConflict((oc) => oc.column('id').doUpdateSet(values))
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { created: !existed, application: toApplication(stored) };
+    });
   }
 
   /** A new software statement id: the old statement and every client registered with it stop working. */
-  async rotateStatement(id: string): Promise<Application | undefined> {
-    await this.db
-      .updateTable('applications')
-      .set({ statement_id: randomUUID(), updated_at: Date.now() })
-      .where('id', '=', id)
-      .execute();
-    return this.application(id);
+  rotateStatement(id: string): Promise<Application | undefined> {
+    return writeShared(this.storage, async (trx) => {
+      const row = await trx
+        .updateTable('applications')
+        .set({ statement_id: randomUUID(), updated_at: Date.now() })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      return row && toApplication(row);
+    });
   }
 
-  async deleteApplication(id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('applications').where('id', '=', id).executeTakeFirst();
+  deleteApplication(id: string): Promise<boolean> {
+    return this.#delete((trx) => trx.deleteFrom('applications').where('id', '=', id));
+  }
+
+  /** One delete as a shared write; answers whether it removed a row. */
+  async #delete(query: (trx: Db) => { executeTakeFirst(): Promise<{ numDeletedRows: bigint }> }): Promise<boolean> {
+    const result = await writeShared(this.storage, (trx) => query(trx).executeTakeFirst());
     return result.numDeletedRows > 0n;
   }
 
@@ -253,6 +304,12 @@ export class OperatorStore {
 }
 
 const secretLabel = (mvpdId: string) => `mvpd-client-secret:${mvpdId}`;
+
+/** An unambiguous cache key of two ids. */
+const pairKey = (first: string, second: string) => `${first.length}:${first}${second}`;
+
+const selectIntegration = (db: Db, serviceProviderId: string, mvpdId: string) =>
+  db.selectFrom('integrations').where('service_provider_id', '=', serviceProviderId).where('mvpd_id', '=', mvpdId);
 
 export function toApplication(row: Selectable<ApplicationTable>): Application {
   return {

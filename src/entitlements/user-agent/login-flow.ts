@@ -67,7 +67,7 @@ export const LOGIN_FLOW_TTL_MS = 10 * 60_000;
 export type PickerMvpd = Pick<Mvpd, 'id' | 'displayName' | 'logoUrl'>;
 
 export type AuthenticateStep =
-  | { kind: 'pick'; serviceProvider: ServiceProvider; session: AuthenticationSession; mvpds: PickerMvpd[] }
+  | { kind: 'pick'; serviceProvider: ServiceProvider; session: AuthenticationSession; mvpds: readonly PickerMvpd[] }
   | { kind: 'redirect'; url: string };
 
 export interface FinishedLogin {

@@ -33,7 +33,7 @@ function page(title: string, body: string): string {
 
 export interface PickerPage {
   serviceProviderName: string;
-  mvpds: PickerMvpd[];
+  mvpds: readonly PickerMvpd[];
   /** Where choosing an MVPD leads. */
   choose(mvpdId: string): string;
   /** The device being signed in (shown so a second-screen user can check it is theirs). */

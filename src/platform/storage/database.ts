@@ -5,6 +5,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, type PostgresPool, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
+import { type ChangeSignal, postgresChangeSignal, sqliteChangeSignal } from './change-signal.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -12,6 +13,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Storage {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** When shared data changed in any process (change-signal.ts): what read caches stand on. */
+  changes: ChangeSignal;
   close(): Promise<void>;
 }
 
@@ -38,7 +41,16 @@ export function openStorage(
     });
     pool.on('error', onConnectionError);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withPreparedStatements(pool) }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    const changes = postgresChangeSignal(target.listenUrl ?? target.url, onConnectionError);
+    return {
+      db,
+      dialect: 'postgres',
+      changes,
+      async close() {
+        await changes.close();
+        await db.destroy();
+      },
+    };
   }
 
   if (target.file !== ':memory:') fs.mkdirSync(path.dirname(target.file), { recursive: true });
@@ -48,7 +60,7 @@ export function openStorage(
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  return { db, dialect: 'sqlite', changes: sqliteChangeSignal(sqlite), close: () => db.destroy() };
 }
 
 const STATEMENT_CACHE_SIZE = 256;
