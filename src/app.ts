@@ -91,7 +91,7 @@ export async function createDomus(config: Config, logger = createLogger(config.l
     authTokens: issuers,
     publicRoot,
   });
-  const entitlements = await createEntitlementModule({ config, storage, keyStore, sealer, publicRoot, logger });
+  const entitlements = await createEntitlementModule({ config, storage, keyStore, sealer, crypto, publicRoot, logger });
   // Household domain tokens (pass-api.md §8) join identity domains: the domain server trusts their key.
   issuers.add(HOUSEHOLD_TOKEN_ISSUER, [entitlements.householdTokens.publicJwk]);
   if (config.demo && (await entitlements.seedDemo())) logger.info('seeded the demo data');

@@ -7,6 +7,7 @@
  */
 
 import type { Config } from '../platform/config.js';
+import type { CryptoWorkers } from '../platform/crypto/crypto-workers.js';
 import type { Sealer } from '../platform/crypto/sealing.js';
 import type { HttpServer } from '../platform/http/server.js';
 import type { KeyStore } from '../platform/keys/key-store.js';
@@ -73,6 +74,8 @@ export async function createEntitlementModule(parts: {
   storage: Storage;
   keyStore: KeyStore;
   sealer: Sealer;
+  /** Signs the media tokens off the event loop. */
+  crypto: CryptoWorkers;
   publicRoot: () => string;
   logger: Logger;
 }): Promise<EntitlementModule> {
@@ -96,7 +99,7 @@ export async function createEntitlementModule(parts: {
   const sessions = new SessionService({ sessions: sessionStore, profiles, checks });
   const profileQueries = new ProfileQueries({ profiles, sessions: sessionStore, store, checks });
   const logins = new LoginFlows({ flows, sessions: sessionStore, profiles, store, connectors, saml });
-  const mediaTokens = await MediaTokens.load(parts.keyStore, parts.config.mediaTokenTtlS);
+  const mediaTokens = await MediaTokens.load(parts.keyStore, parts.config.mediaTokenTtlS, parts.crypto);
   const householdTokens = await HouseholdTokens.load(parts.keyStore, DOMAIN_TOKEN_TTL_S);
   const decisions = new DecisionService({ store, profiles, mediaTokens });
   const logouts = new LogoutService({ store, profiles, flows, publicRoot: parts.publicRoot });

@@ -100,7 +100,7 @@ export const OPTIONS: readonly Option[] = [
   {
     env: 'DOMUS_CRYPTO_WORKERS',
     default: 'CPU cores − 1 (at least 1)',
-    doc: 'worker threads for the signature checks and key wrapping of domain requests; `0` = in the event loop',
+    doc: 'worker threads for the public-key work of domain requests and media tokens; `0` = in the event loop',
   },
   {
     env: 'DOMUS_AUTO_MIGRATE',
@@ -283,7 +283,9 @@ const POSTGRES_URL = /^postgres(ql)?:\/\//i;
 
 function databaseTarget(raw: string | undefined, listenUrl: string | undefined, dataDir: string): DatabaseTarget {
   if (listenUrl !== undefined && !(raw !== undefined && POSTGRES_URL.test(raw) && POSTGRES_URL.test(listenUrl))) {
-    throw new ConfigError('DOMUS_DATABASE_LISTEN_URL must be a postgres:// URL, next to a PostgreSQL DOMUS_DATABASE_URL');
+    throw new ConfigError(
+      'DOMUS_DATABASE_LISTEN_URL must be a postgres:// URL, next to a PostgreSQL DOMUS_DATABASE_URL',
+    );
   }
   if (raw === undefined) return { kind: 'sqlite', file: path.join(dataDir, 'domus.sqlite') };
   if (POSTGRES_URL.test(raw)) return { kind: 'postgres', url: raw, ...(listenUrl && { listenUrl }) };

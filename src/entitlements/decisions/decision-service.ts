@@ -63,28 +63,30 @@ export class DecisionService {
     const notAfter = Math.min(now + mvpd.authzTtlS * 1000, profile.notAfter);
     const denial = kind === 'authorize' ? 'authorization_denied_by_mvpd' : 'preauthorization_denied_by_mvpd';
 
-    return resources.map((resource): Decision => {
-      const base = {
-        resource,
-        serviceProvider: key.serviceProviderId,
-        mvpd: mvpd.id,
-        source: 'mvpd' as const,
-        notBefore: now,
-        notAfter,
-      };
-      if (!entitles(profile.upstream.entitlements, resource)) {
-        return {
-          ...base,
-          authorized: false,
-          error: new PassError(denial, `${mvpd.displayName} does not entitle this subscriber to ${resource}`),
+    return Promise.all(
+      resources.map(async (resource): Promise<Decision> => {
+        const base = {
+          resource,
+          serviceProvider: key.serviceProviderId,
+          mvpd: mvpd.id,
+          source: 'mvpd' as const,
+          notBefore: now,
+          notAfter,
         };
-      }
-      if (kind === 'preauthorize') return { ...base, authorized: true };
-      const token = this.deps.mediaTokens.issue(
-        { serviceProvider: key.serviceProviderId, resource, mvpd: mvpd.id, sessionId: profile.sessionId },
-        now,
-      );
-      return { ...base, authorized: true, token };
-    });
+        if (!entitles(profile.upstream.entitlements, resource)) {
+          return {
+            ...base,
+            authorized: false,
+            error: new PassError(denial, `${mvpd.displayName} does not entitle this subscriber to ${resource}`),
+          };
+        }
+        if (kind === 'preauthorize') return { ...base, authorized: true };
+        const token = await this.deps.mediaTokens.issue(
+          { serviceProvider: key.serviceProviderId, resource, mvpd: mvpd.id, sessionId: profile.sessionId },
+          now,
+        );
+        return { ...base, authorized: true, token };
+      }),
+    );
   }
 }

@@ -63,10 +63,9 @@ export class LogoutService {
     }
     const mvpd = await activeIntegrationMvpd(this.deps.store, key.serviceProviderId, mvpdId);
 
-    const profile = await this.deps.profiles.find(key, mvpd.id);
-    // Of two concurrent logouts, the one whose delete removed the profile goes on to the MVPD.
-    const deleted = profile ? await this.deps.profiles.delete(profile.id) : false;
-    if (!profile || !deleted || profile.notAfter <= now) {
+    // Of two concurrent logouts, only the one that took the profile goes on to the MVPD.
+    const profile = await this.deps.profiles.take(key, mvpd.id);
+    if (!profile || profile.notAfter <= now) {
       return { mvpd: mvpd.id, actionName: 'invalid', actionType: 'none' };
     }
 

@@ -4,8 +4,9 @@
  * token or the SAML NameID and SessionIndex for logout) is sealed; expired profiles are never answered.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Sealer } from '../../platform/crypto/sealing.js';
+import { type PreparedQuery, prepared } from '../../platform/storage/prepared.js';
 import type { Database, ProfileTable } from '../../platform/storage/schema.js';
 import type { SamlSession } from '../mvpd/saml/saml-session.js';
 
@@ -45,11 +46,31 @@ export interface ProfileKey {
   serviceProviderId: string;
 }
 
+type Row = Selectable<ProfileTable>;
+type ByMvpd = [clientId: string, deviceId: string, serviceProviderId: string, mvpdId: string];
+
 export class ProfileStore {
+  /** Every decision and logout reads or takes one profile: compiled once. */
+  readonly #find: PreparedQuery<ByMvpd, Row>;
+  readonly #take: PreparedQuery<ByMvpd, Row>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sealer: Sealer,
-  ) {}
+  ) {
+    this.#find = prepared(db, 4, (q, clientId, deviceId, serviceProviderId, mvpdId) =>
+      q
+        .selectFrom('profiles')
+        .selectAll()
+        .where((eb) => byMvpd(eb, clientId, deviceId, serviceProviderId, mvpdId)),
+    );
+    this.#take = prepared(db, 4, (q, clientId, deviceId, serviceProviderId, mvpdId) =>
+      q
+        .deleteFrom('profiles')
+        .where((eb) => byMvpd(eb, clientId, deviceId, serviceProviderId, mvpdId))
+        .returningAll(),
+    );
+  }
 
   /** Stores the profile of a login, replacing an earlier one of the same key and MVPD. */
   async save(input: Omit<Profile, 'id'>): Promise<Profile> {
@@ -93,14 +114,16 @@ export class ProfileStore {
 
   /** The profile for one MVPD, expired or not (callers tell missing from expired). */
   async find(key: ProfileKey, mvpdId: string): Promise<Profile | undefined> {
-    const row = await this.db
-      .selectFrom('profiles')
-      .selectAll()
-      .where('client_id', '=', key.clientId)
-      .where('device_id', '=', key.deviceId)
-      .where('service_provider_id', '=', key.serviceProviderId)
-      .where('mvpd_id', '=', mvpdId)
-      .executeTakeFirst();
+    const [row] = await this.#find.run(key.clientId, key.deviceId, key.serviceProviderId, mvpdId);
+    return row && this.#toProfile(row);
+  }
+
+  /**
+   * Deletes the profile for one MVPD and answers what it held (expired or not), in one
+   * statement: of two concurrent takes, only one gets it.
+   */
+  async take(key: ProfileKey, mvpdId: string): Promise<Profile | undefined> {
+    const [row] = await this.#take.run(key.clientId, key.deviceId, key.serviceProviderId, mvpdId);
     return row && this.#toProfile(row);
   }
 
@@ -124,13 +147,7 @@ export class ProfileStore {
     return row && this.#toProfile(row);
   }
 
-  /** Deletes a profile; answers whether it existed. */
-  async delete(id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('profiles').where('id', '=', id).executeTakeFirst();
-    return result.numDeletedRows > 0n;
-  }
-
-  #toProfile(row: Selectable<ProfileTable>): Profile {
+  #toProfile(row: Row): Profile {
     return {
       id: row.id,
       clientId: row.client_id,
@@ -148,3 +165,18 @@ export class ProfileStore {
 }
 
 const label = (profileId: string) => `profile-upstream:${profileId}`;
+
+function byMvpd(
+  eb: ExpressionBuilder<Database, 'profiles'>,
+  clientId: string,
+  deviceId: string,
+  serviceProviderId: string,
+  mvpdId: string,
+) {
+  return eb.and([
+    eb('client_id', '=', clientId),
+    eb('device_id', '=', deviceId),
+    eb('service_provider_id', '=', serviceProviderId),
+    eb('mvpd_id', '=', mvpdId),
+  ]);
+}

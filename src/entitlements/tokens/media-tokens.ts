@@ -4,10 +4,14 @@
  * session id, valid 7 minutes by default and meant to be used once (`jti`). `serializedToken`
  * is its base64 encoding, as Adobe's is. The public keys are served as a JWKS; a programmer's
  * backend checks tokens with `verifyMediaToken` (media-token-verifier.ts).
+ *
+ * Every authorize permit signs one, so the signature is made on the crypto worker threads
+ * (DOMUS_CRYPTO_WORKERS), not in the event loop that serves the requests.
  */
 import { createHmac, type KeyObject, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { signEs256 } from '../../platform/crypto/es256.js';
+import type { CryptoWorkers, SigningKey } from '../../platform/crypto/crypto-workers.js';
+import { es256SigningInput } from '../../platform/crypto/es256.js';
 import { newP256KeyPair } from '../../platform/crypto/p256.js';
 import type { KeyStore } from '../../platform/keys/key-store.js';
 import { MEDIA_TOKEN_ISSUER, MEDIA_TOKEN_TYPE } from './media-token-verifier.js';
@@ -31,19 +35,21 @@ export interface IssuedMediaToken {
 export class MediaTokens {
   /** Key of the session-id HMAC, derived once from the signing key. */
   readonly #sessionKey: Buffer;
+  readonly #signingKey: SigningKey;
 
   private constructor(
     private readonly kid: string,
-    private readonly privateKey: KeyObject,
+    privateKey: KeyObject,
     readonly publicJwk: JWK,
     private readonly ttlSeconds: number,
+    private readonly crypto: CryptoWorkers,
   ) {
-    this.#sessionKey = createHmac('sha256', privateKey.export({ format: 'der', type: 'pkcs8' }))
-      .update('media-token-session')
-      .digest();
+    const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
+    this.#signingKey = { id: kid, pkcs8 };
+    this.#sessionKey = createHmac('sha256', pkcs8).update('media-token-session').digest();
   }
 
-  static async load(keys: KeyStore, ttlSeconds: number): Promise<MediaTokens> {
+  static async load(keys: KeyStore, ttlSeconds: number, crypto: CryptoWorkers): Promise<MediaTokens> {
     const stored = await keys.loadOrCreate<JWK>('media-tokens', async () => {
       const pair = newP256KeyPair();
       const jwk = pair.publicJwk as JWK;
@@ -52,7 +58,7 @@ export class MediaTokens {
         privatePkcs8: pair.privatePkcs8,
       };
     });
-    return new MediaTokens(stored.publicData.kid as string, stored.privateKey, stored.publicData, ttlSeconds);
+    return new MediaTokens(stored.publicData.kid as string, stored.privateKey, stored.publicData, ttlSeconds, crypto);
   }
 
   /** The JWKS a verifier fetches. */
@@ -60,10 +66,10 @@ export class MediaTokens {
     return { keys: [this.publicJwk] };
   }
 
-  issue(claims: MediaTokenClaims, now = Date.now()): IssuedMediaToken {
+  async issue(claims: MediaTokenClaims, now = Date.now()): Promise<IssuedMediaToken> {
     const iat = Math.floor(now / 1000);
     const exp = iat + this.ttlSeconds;
-    const jws = signEs256(
+    const input = es256SigningInput(
       { typ: MEDIA_TOKEN_TYPE, kid: this.kid },
       {
         iss: MEDIA_TOKEN_ISSUER,
@@ -76,8 +82,9 @@ export class MediaTokens {
         mvpd: claims.mvpd,
         sid: this.#anonymize(claims.sessionId),
       },
-      this.privateKey,
     );
+    const [signature] = await this.crypto.signEs256(this.#signingKey, [input]);
+    const jws = `${input}.${signature}`;
     return { serializedToken: Buffer.from(jws).toString('base64'), notBefore: iat * 1000, notAfter: exp * 1000 };
   }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { compactDecrypt } from 'jose';
 import { CryptoWorkers } from './crypto-workers.js';
-import { decodeJws, p256PointOfJwk, signEs256 } from './es256.js';
+import { type DecodedJws, decodeJws, es256SigningInput, p256PointOfJwk, signEs256 } from './es256.js';
 import { newP256KeyPair } from './p256.js';
 
 for (const size of [0, 1]) {
@@ -41,6 +41,28 @@ for (const size of [0, 1]) {
         ['one', 'two'],
       );
       assert.equal(opened[0]?.protectedHeader.cty, 'pkcs8');
+    });
+
+    it('signs ES256 with a key sent as PKCS#8, which each thread imports once', async () => {
+      const key = { id: 'signer', pkcs8: signer.privatePkcs8 };
+      const inputs = [es256SigningInput({ typ: 'x' }, { n: 1 }), es256SigningInput({ typ: 'x' }, { n: 2 })];
+      const signatures = await crypto.signEs256(key, inputs);
+      assert.equal(signatures.length, 2);
+      const decoded = inputs.map((input, i) => decodeJws(`${input}.${signatures[i]}`));
+      const checked = await crypto.verifyEs256(
+        decoded.map((jws) => ({ jws: jws as DecodedJws, keys: [signer.publicKey] })),
+      );
+      assert.deepEqual(checked, ['valid', 'valid']);
+      // The same id with other key bytes is another key: never signed with the one kept before.
+      const [again] = await crypto.signEs256({ id: 'signer', pkcs8: other.privatePkcs8 }, [inputs[0] as string]);
+      const jws = decodeJws(`${inputs[0]}.${again}`) as DecodedJws;
+      assert.deepEqual(
+        await crypto.verifyEs256([
+          { jws, keys: [other.publicKey] },
+          { jws, keys: [signer.publicKey] },
+        ]),
+        ['valid', 'invalid'],
+      );
     });
 
     it('refuses a recipient point that is not on the curve', async () => {

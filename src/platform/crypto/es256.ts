@@ -45,9 +45,18 @@ export function verifyEs256(jws: DecodedJws, key: KeyObject): boolean {
 
 /** Signs `payload` as a compact ES256 JWS with the given protected header. */
 export function signEs256(header: Record<string, unknown>, payload: unknown, key: KeyObject): string {
-  const input = `${b64json({ ...header, alg: 'ES256' })}.${b64json(payload)}`;
-  const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
-  return `${input}.${signature.toString('base64url')}`;
+  const input = es256SigningInput(header, payload);
+  return `${input}.${es256Signature(input, key)}`;
+}
+
+/** The signing input (`header.payload`) of a compact ES256 JWS. */
+export function es256SigningInput(header: Record<string, unknown>, payload: unknown): string {
+  return `${b64json({ ...header, alg: 'ES256' })}.${b64json(payload)}`;
+}
+
+/** The ES256 signature of a signing input, base64url: the third part of the compact JWS. */
+export function es256Signature(input: string, key: KeyObject): string {
+  return sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
 }
 
 function b64json(value: unknown): string {
