@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Sealer } from '../../platform/crypto/sealing.js';
+import { type PreparedQuery, prepared } from '../../platform/storage/prepared.js';
 import type { Database } from '../../platform/storage/schema.js';
 
 export type FlowKind = 'login' | 'logout';
@@ -22,11 +23,17 @@ const PURGE_INTERVAL_MS = 60_000;
 
 export class UserAgentFlows {
   #lastPurge = 0;
+  /** Every interactive logout creates one: compiled once. */
+  readonly #insert: PreparedQuery<[state: string, kind: FlowKind, sealed: string, expiresAt: number], unknown>;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sealer: Sealer,
-  ) {}
+  ) {
+    this.#insert = prepared(db, 4, (q, state, kind, sealed, expiresAt) =>
+      q.insertInto('user_agent_flows').values({ state, kind, sealed_data: sealed, expires_at: expiresAt }),
+    );
+  }
 
   /** Stores `data` for `ttlMs`; answers the new state. */
   async create(kind: FlowKind, data: unknown, ttlMs: number, now = Date.now()): Promise<string> {
@@ -35,15 +42,8 @@ export class UserAgentFlows {
       await this.purgeExpired(now);
     }
     const state = randomBytes(32).toString('base64url');
-    await this.db
-      .insertInto('user_agent_flows')
-      .values({
-        state,
-        kind,
-        sealed_data: this.sealer.seal(Buffer.from(JSON.stringify(data)), label(kind, state)),
-        expires_at: now + ttlMs,
-      })
-      .execute();
+    const sealed = this.sealer.seal(Buffer.from(JSON.stringify(data)), label(kind, state));
+    await this.#insert.run(state, kind, sealed, now + ttlMs);
     return state;
   }
 
