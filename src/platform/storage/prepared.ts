@@ -7,11 +7,12 @@
  * The stand-ins are strings, so an argument may only be used where a bound value goes (a
  * `where` value, an inserted value), never as a column name or in a computed expression.
  */
+import { randomUUID } from 'node:crypto';
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
-const STAND_IN = /^\u0000domus-argument-(\d+)\u0000$/;
-const standIn = (index: number) => `\u0000domus-argument-${index}\u0000`;
+/** Stand-ins no real value equals: a random prefix per process. */
+const STAND_IN_PREFIX = `domus-argument-${randomUUID()}-`;
 
 export interface PreparedQuery<Args extends unknown[], Row> {
   run(...args: Args): Promise<Row[]>;
@@ -24,11 +25,11 @@ export function prepared<Args extends unknown[], Row>(
 ): PreparedQuery<Args, Row> {
   let compiled: { query: CompiledQuery<Row>; slots: (number | undefined)[] } | undefined;
   const compile = () => {
-    const standIns = Array.from({ length: arity }, (_, i) => standIn(i)) as Args;
-    const query = build(db, ...standIns).compile();
+    const standIns = Array.from({ length: arity }, (_, i) => `${STAND_IN_PREFIX}${i}`);
+    const query = build(db, ...(standIns as Args)).compile();
     const slots = query.parameters.map((value) => {
-      const match = typeof value === 'string' ? STAND_IN.exec(value) : null;
-      return match ? Number(match[1]) : undefined;
+      const index = standIns.indexOf(value as string);
+      return index < 0 ? undefined : index;
     });
     const used = new Set(slots.filter((slot) => slot !== undefined));
     if (used.size !== arity) throw new Error(`prepared query uses ${used.size} of its ${arity} arguments as values`);
