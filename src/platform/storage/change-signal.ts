@@ -9,10 +9,11 @@
  * - **PostgreSQL**: a writer sends `NOTIFY domus_shared_changes` inside its transaction, so the
  *   notification goes out exactly when the change commits; every process LISTENs on one
  *   dedicated connection (opened on the first `version()`, so offline commands never open it)
- *   and counts a new version per notification. While that connection is not listening (not yet
- *   open, lost, being re-opened, or its heartbeat unanswered) every call answers a new version,
- *   so nothing is cached on trust; once it listens again, everything cached before is dropped.
- *   It needs a direct session: a transaction-mode pooler (PgBouncer) does not carry LISTEN.
+ *   and counts a new version per notification. The connection proves the whole path every
+ *   HEARTBEAT_MS by notifying itself and hearing it back (a transaction-mode pooler, which does
+ *   not carry LISTEN, fails that test at once). While it is not proven (not yet open, lost,
+ *   being re-opened, its heartbeat unheard) every call answers a new version, so nothing is
+ *   cached on trust; once it is proven again, everything cached before is dropped.
  * - **SQLite**: `PRAGMA data_version` changes whenever another connection (another process on
  *   the same file) commits anything, which is all a cache needs to know. Asking costs a look at
  *   the WAL index, so it is asked at most once a millisecond: another process's change is seen
@@ -21,6 +22,7 @@
  * Either way the writing process counts a new version itself after its commit (`changed()`), so
  * its next request never reads its own old entries.
  */
+import { randomUUID } from 'node:crypto';
 import type SqliteDatabase from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
@@ -29,6 +31,8 @@ import type { Database } from './schema.js';
 export const CHANGE_CHANNEL = 'domus_shared_changes';
 /** The listening connection's application_name, as pg_stat_activity shows it. */
 export const LISTENER_NAME = 'domus-change-listener';
+/** Payload prefix of the listeners' heartbeats (a change is announced with an empty payload). */
+const HEARTBEAT = 'heartbeat:';
 /** How often the listening connection proves it is alive, and how long its answer may take. */
 const HEARTBEAT_MS = 10_000;
 const HEARTBEAT_TIMEOUT_MS = 5_000;
@@ -107,8 +111,33 @@ export function postgresChangeSignal(
     if (closed) return;
     const connection = new pg.Client({ connectionString, keepAlive: true, application_name: LISTENER_NAME });
     client = connection;
-    connection.on('notification', () => {
-      version++;
+    // This connection's own heartbeats; every other notification (a change, another process's
+    // heartbeat) is told apart by its payload.
+    const beat = `${HEARTBEAT}${randomUUID()}`;
+    let unheard: NodeJS.Timeout | undefined;
+    const sendHeartbeat = () => {
+      clearTimeout(unheard);
+      unheard = setTimeout(
+        () => lose(connection, new Error('the change listener did not hear its own heartbeat')),
+        HEARTBEAT_TIMEOUT_MS,
+      ).unref();
+      connection.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, beat]).catch((error: Error) => {
+        clearTimeout(unheard);
+        lose(connection, error);
+      });
+    };
+    connection.on('notification', (message) => {
+      if (message.payload === beat) {
+        clearTimeout(unheard);
+        if (!listening && client === connection) {
+          // Whatever changed while nobody listened is unknown: start from a new version.
+          version++;
+          listening = true;
+          retryMs = RECONNECT_MIN_MS;
+        }
+      } else if (!message.payload?.startsWith(HEARTBEAT)) {
+        version++;
+      }
     });
     connection.on('error', (error) => lose(connection, error));
     connection.on('end', () => lose(connection, new Error('the change listener connection ended')));
@@ -117,23 +146,8 @@ export function postgresChangeSignal(
       .then(() => connection.query(`LISTEN ${CHANGE_CHANNEL}`))
       .then(() => {
         if (client !== connection) return;
-        // Whatever changed while nobody listened is unknown: start from a new version.
-        version++;
-        listening = true;
-        retryMs = RECONNECT_MIN_MS;
-        heartbeat = setInterval(() => {
-          const timeout = setTimeout(
-            () => lose(connection, new Error('the change listener did not answer its heartbeat')),
-            HEARTBEAT_TIMEOUT_MS,
-          );
-          connection
-            .query('SELECT 1')
-            .then(() => clearTimeout(timeout))
-            .catch((error: Error) => {
-              clearTimeout(timeout);
-              lose(connection, error);
-            });
-        }, HEARTBEAT_MS);
+        sendHeartbeat();
+        heartbeat = setInterval(sendHeartbeat, HEARTBEAT_MS);
         heartbeat.unref();
       })
       .catch((error: Error) => lose(connection, error));
