@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type TestDatabase, testDatabases } from './support/databases.js';
+import { eventually } from './support/eventually.js';
 import { type Answer, accessToken, call, deviceIdentifierHeader, deviceInfoHeader } from './support/pass-client.js';
 import { type DomusProcess, startDomusServer, stopAllChildren } from './support/processes.js';
 
@@ -20,15 +21,7 @@ const AUTHORIZE = '/api/v2/DemoChannel/decisions/authorize/DemoCable';
 const PROPAGATION_MS = 3_000;
 
 /** Asks `ask` until `done` holds of its answer or PROPAGATION_MS has passed; answers the last answer. */
-async function within(ask: () => Promise<Answer>, done: (answer: Answer) => boolean): Promise<Answer> {
-  const until = Date.now() + PROPAGATION_MS;
-  let answer = await ask();
-  while (!done(answer) && Date.now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    answer = await ask();
-  }
-  return answer;
-}
+const within = (ask: () => Promise<Answer>, done: (answer: Answer) => boolean) => eventually(ask, done, PROPAGATION_MS);
 
 for (const kind of testDatabases()) {
   describe(`entitlement API: two server processes on one ${kind.name} database`, { timeout: 120_000 }, () => {

@@ -11,19 +11,12 @@ import { openStorage, type Storage } from '../src/platform/storage/database.js';
 import { migrateToLatest } from '../src/platform/storage/migrate.js';
 import { SharedCache, writeShared } from '../src/platform/storage/shared-cache.js';
 import { type TestDatabase, testDatabases } from './support/databases.js';
+import { eventually } from './support/eventually.js';
 
 const WAIT_MS = 5_000;
 
 /** Polls `read` until it answers `expected` or WAIT_MS has passed; answers the last value. */
-async function eventually<T>(read: () => Promise<T>, expected: T): Promise<T> {
-  const until = Date.now() + WAIT_MS;
-  let value = await read();
-  while (value !== expected && Date.now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    value = await read();
-  }
-  return value;
-}
+const until = <T>(read: () => Promise<T>, expected: T) => eventually(read, (value) => value === expected, WAIT_MS);
 
 for (const kind of testDatabases()) {
   describe(`shared caches on ${kind.name}`, () => {
@@ -75,7 +68,7 @@ for (const kind of testDatabases()) {
         const version = storage.changes.version();
         return version === storage.changes.version();
       };
-      assert.equal(await eventually(async () => steady(), true), true, 'the change signal settles');
+      assert.equal(await until(async () => steady(), true), true, 'the change signal settles');
     }
 
     it('answers repeated reads from memory', async () => {
@@ -96,13 +89,13 @@ for (const kind of testDatabases()) {
 
       await rename(first, 'after');
       assert.equal(await here.get(), 'after', 'the writing process reads its write at once');
-      assert.equal(await eventually(there.get, 'after'), 'after', 'the other process hears of the write');
+      assert.equal(await until(there.get, 'after'), 'after', 'the other process hears of the write');
       const reads = there.reads();
       assert.equal(await there.get(), 'after');
       assert.equal(there.reads(), reads, 'then answers from memory again');
 
       await rename(second, 'before');
-      assert.equal(await eventually(here.get, 'before'), 'before');
+      assert.equal(await until(here.get, 'before'), 'before');
     });
 
     it('does not keep a value read while a change was announced', async () => {
@@ -171,8 +164,8 @@ for (const kind of testDatabases()) {
         // Written without any announcement, and nothing asks the cache until the listeners are
         // back: only the reconnection itself can tell the cache that it missed something.
         await first.db.updateTable('service_providers').set({ display_name: 'unannounced' }).execute();
-        assert.equal(await eventually(listeners, 0), 0, 'both listeners are gone');
-        assert.equal(await eventually(listeners, 2), 2, 'both listeners are back');
+        assert.equal(await until(listeners, 0), 0, 'both listeners are gone');
+        assert.equal(await until(listeners, 2), 2, 'both listeners are back');
         await new Promise((resolve) => setTimeout(resolve, 200));
         assert.equal(await there.get(), 'unannounced');
         await rename(first, 'before');

@@ -36,7 +36,7 @@ export class SharedCache<V> {
     const hit = this.#entries.get(key);
     if (hit !== undefined) return hit;
     const value = await load();
-    if (value !== undefined && this.storage.changes.version() === version && this.#version === version) {
+    if (value !== undefined && this.storage.changes.version() === version) {
       if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
       this.#entries.set(key, deepFreeze(value));
     }
