@@ -1,9 +1,10 @@
 /**
  * Where a server's time went: summarizes V8 CPU profiles (`npm run bench -- --profile` writes
  * them to bench/results/profiles/) by self time per function and by inclusive time per
- * function of the project's sources.
+ * function of the project's sources. The profile spans the server's whole life; `from` and `to`
+ * (seconds since its start) narrow it to one phase, which the busy-time timeline helps to find.
  *
- *   node --import tsx bench/profile-summary.ts <file.cpuprofile> [top=25]
+ *   node --import tsx bench/profile-summary.ts <file.cpuprofile> [top=25] [from-s] [to-s]
  */
 import fs from 'node:fs';
 
@@ -19,7 +20,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, topArg] = process.argv.slice(2);
+const [file, topArg, fromArg, toArg] = process.argv.slice(2);
 if (!file) {
   process.stderr.write('usage: node --import tsx bench/profile-summary.ts <file.cpuprofile> [top]\n');
   process.exit(2);
@@ -31,9 +32,20 @@ const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const parent = new Map<number, number>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
 
+const fromUs = Number(fromArg ?? 0) * 1e6;
+const toUs = toArg === undefined ? Number.POSITIVE_INFINITY : Number(toArg) * 1e6;
 const selfUs = new Map<number, number>();
+/** Per second since the start: [busy µs, idle µs]. */
+const timeline = new Map<number, [number, number]>();
+let clockUs = 0;
 profile.samples.forEach((id, i) => {
-  selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  const deltaUs = profile.timeDeltas[i] ?? 0;
+  clockUs += deltaUs;
+  const second = timeline.get(Math.floor(clockUs / 1e6)) ?? [0, 0];
+  second[byId.get(id)?.callFrame.functionName === '(idle)' ? 1 : 0] += deltaUs;
+  timeline.set(Math.floor(clockUs / 1e6), second);
+  if (clockUs < fromUs || clockUs > toUs) return;
+  selfUs.set(id, (selfUs.get(id) ?? 0) + deltaUs);
 });
 const totalUs = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
@@ -82,6 +94,10 @@ const print = (title: string, values: Map<string, number>) => {
     process.stdout.write(`${((100 * us) / totalUs).toFixed(1).padStart(6)} %  ${name}\n`);
   }
 };
+process.stdout.write('Busy share of each second since the start\n');
+process.stdout.write(
+  `${[...timeline].map(([second, [busy, idle]]) => `${second}s ${Math.round((100 * busy) / (busy + idle || 1))}%`).join('  ')}\n`,
+);
 print('Self time by area', areas);
 print('Self time', self);
 print('Inclusive time, project sources', inclusive);

@@ -37,60 +37,64 @@ const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 /** Decodes standard or URL-safe base64, padded or not; null when it is not base64. */
 export function decodeBase64(text: string): Buffer | null {
   if (!BASE64.test(text)) return null;
-  const unpadded = text.replace(/=+$/, '');
-  if (unpadded.length % 4 === 1) return null;
-  if (text.length !== unpadded.length && text.length % 4 !== 0) return null;
-  return Buffer.from(unpadded.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  if ((text.length - padding) % 4 === 1) return null;
+  if (padding > 0 && text.length % 4 !== 0) return null;
+  // Node's base64 decoder takes both alphabets.
+  return Buffer.from(text, 'base64');
 }
 
+// The errors are made by module-level functions, not closures: these parsers run on every request.
+const identifierError = (details: string) => new PassError('invalid_header_device_identifier', details);
+const infoError = (details: string) => new PassError('invalid_header_device_info', details);
+const NOT_A_JSON_OBJECT = 'X-Device-Info must be base64 of a JSON object';
+const DEVICE_IDENTIFIER = /^\s*([A-Za-z]+)\s+(\S+)\s*$/;
+
 export function parseDeviceIdentifier(header: string | string[] | undefined): DeviceIdentifier {
-  const fail = (details: string) => new PassError('invalid_header_device_identifier', details);
-  if (header === undefined) throw fail('the AP-Device-Identifier header is required');
-  if (Array.isArray(header)) throw fail('AP-Device-Identifier must be sent once');
-  const match = /^\s*([A-Za-z]+)\s+(\S+)\s*$/.exec(header);
+  if (header === undefined) throw identifierError('the AP-Device-Identifier header is required');
+  if (Array.isArray(header)) throw identifierError('AP-Device-Identifier must be sent once');
+  const match = DEVICE_IDENTIFIER.exec(header);
   if (match?.[1]?.toLowerCase() !== 'fingerprint') {
-    throw fail('AP-Device-Identifier must be "fingerprint <base64 identifier>"');
+    throw identifierError('AP-Device-Identifier must be "fingerprint <base64 identifier>"');
   }
   const bytes = decodeBase64(match[2] ?? '');
   if (!bytes || bytes.length === 0 || bytes.length > MAX_IDENTIFIER_BYTES) {
-    throw fail(`the device identifier must be base64 of 1 to ${MAX_IDENTIFIER_BYTES} bytes`);
+    throw identifierError(`the device identifier must be base64 of 1 to ${MAX_IDENTIFIER_BYTES} bytes`);
   }
   return { type: 'fingerprint', identifier: bytes.toString('base64') };
 }
 
 export function parseDeviceInfo(header: string | string[] | undefined): DeviceInfo {
-  const fail = (details: string) => new PassError('invalid_header_device_info', details);
-  if (header === undefined) throw fail('the X-Device-Info header is required');
-  if (Array.isArray(header)) throw fail('X-Device-Info must be sent once');
+  if (header === undefined) throw infoError('the X-Device-Info header is required');
+  if (Array.isArray(header)) throw infoError('X-Device-Info must be sent once');
   const text = header.trim();
-  if (text.length > MAX_DEVICE_INFO_CHARS)
-    throw fail(`X-Device-Info is longer than ${MAX_DEVICE_INFO_CHARS} characters`);
+  if (text.length > MAX_DEVICE_INFO_CHARS) {
+    throw infoError(`X-Device-Info is longer than ${MAX_DEVICE_INFO_CHARS} characters`);
+  }
   const bytes = decodeBase64(text);
-  if (!bytes) throw fail('X-Device-Info must be base64 of a JSON object');
+  if (!bytes) throw infoError(NOT_A_JSON_OBJECT);
   let raw: unknown;
   try {
     raw = JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw fail('X-Device-Info must be base64 of a JSON object');
+    throw infoError(NOT_A_JSON_OBJECT);
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw fail('X-Device-Info must be base64 of a JSON object');
-  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw infoError(NOT_A_JSON_OBJECT);
   const info = raw as Record<string, unknown>;
-  const missing = REQUIRED_INFO_KEYS.filter((key) => {
+  const missing: string[] = [];
+  for (const key of REQUIRED_INFO_KEYS) {
     const value = info[key];
-    return typeof value !== 'string' || value.trim() === '' || value.length > MAX_VALUE_CHARS;
-  });
-  if (missing.length > 0) {
-    throw fail(`X-Device-Info lacks non-empty string values for: ${missing.join(', ')}`);
+    if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_VALUE_CHARS) missing.push(key);
   }
-  const value = (key: (typeof REQUIRED_INFO_KEYS)[number]) => info[key] as string;
+  if (missing.length > 0) {
+    throw infoError(`X-Device-Info lacks non-empty string values for: ${missing.join(', ')}`);
+  }
   return {
-    model: value('model'),
-    version: value('version'),
-    osName: value('osName'),
-    osVersion: value('osVersion'),
-    connectionType: value('connectionType'),
+    model: info.model as string,
+    version: info.version as string,
+    osName: info.osName as string,
+    osVersion: info.osVersion as string,
+    connectionType: info.connectionType as string,
     raw: info,
   };
 }

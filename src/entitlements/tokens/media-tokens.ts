@@ -11,7 +11,7 @@
 import { createHmac, type KeyObject, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { CryptoWorkers, SigningKey } from '../../platform/crypto/crypto-workers.js';
-import { es256SigningInput } from '../../platform/crypto/es256.js';
+import { jwsSegment } from '../../platform/crypto/es256.js';
 import { newP256KeyPair } from '../../platform/crypto/p256.js';
 import type { KeyStore } from '../../platform/keys/key-store.js';
 import { MEDIA_TOKEN_ISSUER, MEDIA_TOKEN_TYPE } from './media-token-verifier.js';
@@ -36,6 +36,8 @@ export class MediaTokens {
   /** Key of the session-id HMAC, derived once from the signing key. */
   readonly #sessionKey: Buffer;
   readonly #signingKey: SigningKey;
+  /** The protected header's segment: the same for every token of this key. */
+  readonly #header: string;
 
   private constructor(
     private readonly kid: string,
@@ -47,6 +49,7 @@ export class MediaTokens {
     const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
     this.#signingKey = { id: kid, pkcs8 };
     this.#sessionKey = createHmac('sha256', pkcs8).update('media-token-session').digest();
+    this.#header = jwsSegment({ typ: MEDIA_TOKEN_TYPE, kid, alg: 'ES256' });
   }
 
   static async load(keys: KeyStore, ttlSeconds: number, crypto: CryptoWorkers): Promise<MediaTokens> {
@@ -69,20 +72,18 @@ export class MediaTokens {
   async issue(claims: MediaTokenClaims, now = Date.now()): Promise<IssuedMediaToken> {
     const iat = Math.floor(now / 1000);
     const exp = iat + this.ttlSeconds;
-    const input = es256SigningInput(
-      { typ: MEDIA_TOKEN_TYPE, kid: this.kid },
-      {
-        iss: MEDIA_TOKEN_ISSUER,
-        jti: randomUUID(),
-        iat,
-        nbf: iat,
-        exp,
-        requestor: claims.serviceProvider,
-        resource: claims.resource,
-        mvpd: claims.mvpd,
-        sid: this.#anonymize(claims.sessionId),
-      },
-    );
+    const payload = jwsSegment({
+      iss: MEDIA_TOKEN_ISSUER,
+      jti: randomUUID(),
+      iat,
+      nbf: iat,
+      exp,
+      requestor: claims.serviceProvider,
+      resource: claims.resource,
+      mvpd: claims.mvpd,
+      sid: this.#anonymize(claims.sessionId),
+    });
+    const input = `${this.#header}.${payload}`;
     const [signature] = await this.crypto.signEs256(this.#signingKey, [input]);
     const jws = `${input}.${signature}`;
     return { serializedToken: Buffer.from(jws).toString('base64'), notBefore: iat * 1000, notAfter: exp * 1000 };

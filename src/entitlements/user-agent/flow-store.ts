@@ -8,8 +8,8 @@
  * statement that reads it, so of two concurrent takes only one gets the data. Expired rows are
  * never answered, and are purged on the way to creating a flow, at most once a minute per process.
  */
-import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { pooledRandomBytes } from '../../platform/crypto/random-pool.js';
 import type { Sealer } from '../../platform/crypto/sealing.js';
 import { type PreparedQuery, prepared } from '../../platform/storage/prepared.js';
 import type { Database } from '../../platform/storage/schema.js';
@@ -41,7 +41,7 @@ export class UserAgentFlows {
       this.#lastPurge = now;
       await this.purgeExpired(now);
     }
-    const state = randomBytes(32).toString('base64url');
+    const state = pooledRandomBytes(32).toString('base64url');
     const sealed = this.sealer.seal(Buffer.from(JSON.stringify(data)), label(kind, state));
     await this.#insert.run(state, kind, sealed, now + ttlMs);
     return state;

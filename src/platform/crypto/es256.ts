@@ -51,7 +51,7 @@ export function signEs256(header: Record<string, unknown>, payload: unknown, key
 
 /** The signing input (`header.payload`) of a compact ES256 JWS. */
 export function es256SigningInput(header: Record<string, unknown>, payload: unknown): string {
-  return `${b64json({ ...header, alg: 'ES256' })}.${b64json(payload)}`;
+  return `${jwsSegment({ ...header, alg: 'ES256' })}.${jwsSegment(payload)}`;
 }
 
 /** The ES256 signature of a signing input, base64url: the third part of the compact JWS. */
@@ -59,7 +59,8 @@ export function es256Signature(input: string, key: KeyObject): string {
   return sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
 }
 
-function b64json(value: unknown): string {
+/** One part of a compact JWS: the base64url of the value's JSON. */
+export function jwsSegment(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 

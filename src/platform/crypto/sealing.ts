@@ -5,7 +5,8 @@
  * (additional authenticated data, e.g. "domain-key:42:3"), so a sealed key copied into another
  * row does not open.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { pooledRandomBytes } from './random-pool.js';
 
 const PREFIX = 'v1.';
 
@@ -22,7 +23,7 @@ export class Sealer {
   }
 
   seal(plaintext: Uint8Array, label: string): string {
-    const iv = randomBytes(12);
+    const iv = pooledRandomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     cipher.setAAD(Buffer.from(label));
     const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);

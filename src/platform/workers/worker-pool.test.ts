@@ -19,6 +19,23 @@ describe('worker pool', () => {
     }
   });
 
+  it('sends the requests of one event-loop turn to a worker as one message', async () => {
+    const pool = new WorkerPool<EchoRequest>(ECHO, 1);
+    try {
+      const turn = () => [
+        ...Array.from({ length: 20 }, (_, i) => pool.run<string>({ echo: `m${i}` })),
+        pool.run<number>({ messages: true }),
+      ];
+      const first = await Promise.all(turn());
+      assert.equal(first.at(-1), 1);
+      assert.equal(first[7], 'm7');
+      const second = await Promise.all(turn());
+      assert.equal(second.at(-1), 2);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('fails only the request whose handler threw, with its message', async () => {
     const pool = new WorkerPool<EchoRequest>(ECHO, 1);
     try {

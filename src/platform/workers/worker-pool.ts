@@ -2,13 +2,22 @@
  * A small pool of worker threads answering requests, for CPU work that would otherwise hold up
  * the event loop. Workers start on first use; each request goes to the least busy one. A worker
  * that dies fails only its own requests and is replaced on the next request.
+ *
+ * Requests made in one turn of the event loop travel to a worker as one message, and their
+ * answers come back as one: under load a message and a thread wake-up each way cost about as
+ * much as a signature, so they are paid once per batch, not once per request.
  */
 import { Worker } from 'node:worker_threads';
 
-/** What a worker module receives: `{ id, request }`; it answers `{ id, result }` or `{ id, error }`. */
+/** What a worker module receives, in batches: `{ id, request }`. */
 export interface WorkerEnvelope<T> {
   id: number;
-  request?: T;
+  request: T;
+}
+
+/** What it answers for each, in one message per batch: `{ id, result }` or `{ id, error }`. */
+export interface WorkerAnswer {
+  id: number;
   result?: unknown;
   error?: string;
 }
@@ -21,6 +30,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Requests of this turn, not yet posted. */
+  outbox: WorkerEnvelope<unknown>[];
 }
 
 const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url);
@@ -47,8 +58,14 @@ export class WorkerPool<Request> {
       // A busy worker keeps the process alive; an idle one does not.
       if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      slot.worker.postMessage({ id, request } satisfies WorkerEnvelope<Request>);
+      if (slot.outbox.push({ id, request }) === 1) setImmediate(() => this.#post(slot));
     });
+  }
+
+  #post(slot: Slot): void {
+    const batch = slot.outbox;
+    slot.outbox = [];
+    if (this.#slots.includes(slot)) slot.worker.postMessage(batch);
   }
 
   async close(): Promise<void> {
@@ -70,15 +87,17 @@ export class WorkerPool<Request> {
 
   #spawn(index: number): Slot {
     const worker = new Worker(BOOTSTRAP, { workerData: { entry: this.entry.href } });
-    const slot: Slot = { worker, pending: new Map() };
+    const slot: Slot = { worker, pending: new Map(), outbox: [] };
     worker.unref();
-    worker.on('message', (message: WorkerEnvelope<Request>) => {
-      const pending = slot.pending.get(message.id);
-      if (!pending) return;
-      slot.pending.delete(message.id);
+    worker.on('message', (answers: WorkerAnswer[]) => {
+      for (const answer of answers) {
+        const pending = slot.pending.get(answer.id);
+        if (!pending) continue;
+        slot.pending.delete(answer.id);
+        if (answer.error !== undefined) pending.reject(new Error(answer.error));
+        else pending.resolve(answer.result);
+      }
       if (slot.pending.size === 0) worker.unref();
-      if (message.error !== undefined) pending.reject(new Error(message.error));
-      else pending.resolve(message.result);
     });
     const fail = (error: Error) => {
       if (this.#slots[index] === slot) this.#slots[index] = undefined;
