@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, type PostgresPool, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 import { type ChangeSignal, postgresChangeSignal, sqliteChangeSignal } from './change-signal.js';
@@ -113,17 +113,27 @@ function withPreparedStatements(pool: pg.Pool): PostgresPool {
     }
     return name;
   };
+  // One wrapper per pooled client, made when the client is first handed out (not per query).
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => ({
+    // biome-ignore lint/suspicious/noExplicitAny: Kysely passes a SQL text or a cursor, with parameters
+    query(query: any, values?: readonly unknown[]) {
+      if (typeof query !== 'string') return client.query(query);
+      return client.query({ text: query, values: values as unknown[] | undefined, name: nameOf(query) });
+    },
+    release(error?: Error | boolean) {
+      client.release(error);
+    },
+  });
   return {
     async connect() {
       const client = await pool.connect();
-      return {
-        // biome-ignore lint/suspicious/noExplicitAny: Kysely passes a SQL text or a cursor, with parameters
-        query(query: any, values?: readonly unknown[]) {
-          if (typeof query !== 'string') return client.query(query);
-          return client.query({ text: query, values: values && [...values], name: nameOf(query) });
-        },
-        release: (error?: Error | boolean) => client.release(error),
-      };
+      let wrapper = wrappers.get(client);
+      if (!wrapper) {
+        wrapper = wrap(client);
+        wrappers.set(client, wrapper);
+      }
+      return wrapper;
     },
     end: () => pool.end(),
   };
