@@ -40,7 +40,7 @@ export class MediaTokens {
   readonly #header: string;
 
   private constructor(
-    private readonly kid: string,
+    kid: string,
     privateKey: KeyObject,
     readonly publicJwk: JWK,
     private readonly ttlSeconds: number,

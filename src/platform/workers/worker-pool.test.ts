@@ -47,6 +47,22 @@ describe('worker pool', () => {
     }
   });
 
+  it('fails only a request that cannot be sent to a worker, not the others of its turn', async () => {
+    const pool = new WorkerPool<EchoRequest | { echo: () => void }>(ECHO, 1);
+    try {
+      const [good, bad, after] = await Promise.allSettled([
+        pool.run({ echo: 'before' }),
+        pool.run({ echo: () => {} }),
+        pool.run({ echo: 'after' }),
+      ]);
+      assert.deepEqual(good, { status: 'fulfilled', value: 'before' });
+      assert.equal(bad.status === 'rejected' && (bad.reason as Error).name, 'DataCloneError');
+      assert.deepEqual(after, { status: 'fulfilled', value: 'after' });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('fails the requests of a worker that died and replaces the worker', async () => {
     const pool = new WorkerPool<EchoRequest>(ECHO, 1);
     try {

@@ -65,7 +65,23 @@ export class WorkerPool<Request> {
   #post(slot: Slot): void {
     const batch = slot.outbox;
     slot.outbox = [];
-    if (this.#slots.includes(slot)) slot.worker.postMessage(batch);
+    if (!this.#slots.includes(slot)) return; // the worker died: fail() has rejected them
+    try {
+      slot.worker.postMessage(batch);
+    } catch {
+      // A request that cannot be cloned fails alone: the others go one by one.
+      for (const envelope of batch) this.#postOne(slot, envelope);
+    }
+  }
+
+  #postOne(slot: Slot, envelope: WorkerEnvelope<unknown>): void {
+    try {
+      slot.worker.postMessage([envelope]);
+    } catch (error) {
+      slot.pending.get(envelope.id)?.reject(error as Error);
+      slot.pending.delete(envelope.id);
+      if (slot.pending.size === 0) slot.worker.unref();
+    }
   }
 
   async close(): Promise<void> {
