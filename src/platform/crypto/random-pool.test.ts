@@ -22,6 +22,11 @@ describe('pooled random bytes', () => {
     b.fill(0);
     assert.notDeepEqual(before, Buffer.alloc(16));
     assert.notDeepEqual(pooledRandomBytes(16), Buffer.alloc(16));
+    // An answer stays as it was while later calls use up and refill the pool.
+    const kept = pooledRandomBytes(16);
+    const copy = Buffer.from(kept);
+    for (let i = 0; i < 1000; i++) pooledRandomBytes(16);
+    assert.deepEqual(kept, copy);
   });
 
   it('takes large sizes straight from the CSPRNG, and refuses nonsense sizes', () => {

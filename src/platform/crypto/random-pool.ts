@@ -1,8 +1,8 @@
 /**
  * Random bytes for the hot paths (an IV per sealed value, a state per user-agent flow), drawn
  * from a pool that the CSPRNG refills 4 KiB at a time. Each call to `crypto.randomBytes` costs
- * a trip into OpenSSL; Node pools `randomUUID` the same way. Every answer is a copy: a pool is
- * never handed out or written again, so no caller sees bytes that another was given.
+ * a trip into OpenSSL; Node pools `randomUUID` the same way. A pool is never written again once
+ * drawn from, and every answer is a copy, so an answer kept for long holds no pool in memory.
  */
 import { randomBytes } from 'node:crypto';
 
