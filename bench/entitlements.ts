@@ -125,7 +125,7 @@ async function writeProfiles(target: DatabaseTarget, masterKey: Buffer, clientId
     const sealer = new Sealer(masterKey);
     const now = Date.now();
     await storage.db.transaction().execute(async (trx) => {
-      const profiles = new ProfileStore(trx, sealer);
+      const profiles = new ProfileStore(trx, sealer, storage.dialect);
       for (const deviceId of deviceIds) {
         await profiles.save({
           clientId,

@@ -326,8 +326,8 @@ What a request costs beyond the edge is its own work, and a stateless server can
 every authorize reads the device's profile from the shared database (a logout in another
 process must take effect at once), opens the profile's sealed MVPD data and signs a media token
 (ES256, on a crypto worker thread, the signatures of one event-loop turn sent as one message); a
-logout takes (deletes and reads) the profile in one statement and writes its sealed
-pending-logout record. What seldom changes is not read again: the access token's signature is
+logout deletes and reads the profile and writes its sealed pending-logout record in one
+statement (PostgreSQL; one transaction on SQLite). What seldom changes is not read again: the access token's signature is
 checked once per process and token, and the client registration, service provider, MVPD and
 integration come from the process's shared cache, which every operator change empties in all
 processes. Where the target is missed, the edge row shows that the HTTP layer is not the cause.

@@ -39,6 +39,14 @@ for (const kind of testDatabases()) {
       call(server.url, 'GET', logoutPath(mvpd, redirectUrl), { token, headers });
     const findProfile = (deviceId: string, mvpd: string) =>
       server.domus.entitlements.profiles.find({ clientId, deviceId, serviceProviderId: 'DemoChannel' }, mvpd);
+    const countPendingLogouts = async () => {
+      const rows = await server.domus.storage.db
+        .selectFrom('user_agent_flows')
+        .select('state')
+        .where('kind', '=', 'logout')
+        .execute();
+      return rows.length;
+    };
     const answerFor = async (answer: Answer, mvpd: string) => {
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       await assertAdobeResponse('GET', logoutPath(mvpd), answer);
@@ -213,6 +221,60 @@ for (const kind of testDatabases()) {
       });
       assert.equal(unauthenticated.status, 401);
       assert.ok(await findProfile(phone.deviceId, 'DemoCable'), 'still nothing deleted');
+    });
+
+    it('deletes the profile and stores its pending logout together, or neither', async () => {
+      const profiles = server.domus.entitlements.profiles;
+      const flows = new UserAgentFlows(server.domus.storage.db, new Sealer(server.domus.secrets.masterKey));
+      const tv = device('logout-handover-tv');
+      const key = { clientId, deviceId: tv.deviceId, serviceProviderId: 'DemoChannel' };
+      const record = { serviceProviderId: 'DemoChannel', mvpdId: 'DemoCable', redirectUrl: APP_DONE, stage: 'start' };
+      const begin = () => flows.begin('logout', record, 60_000);
+      const saved = await saveProfile(server, { clientId, deviceId: tv.deviceId, mvpd: 'DemoCable', idToken: 'h.i.j' });
+
+      // The record cannot be written (its state is in use): the profile stays.
+      const clashing = await begin();
+      await server.domus.storage.db
+        .insertInto('user_agent_flows')
+        .values({ state: clashing.state, kind: 'login', sealed_data: 'x', expires_at: Date.now() + 60_000 })
+        .execute();
+      await assert.rejects(profiles.takeForLogout(key, 'DemoCable', clashing, Date.now()));
+      assert.equal((await findProfile(tv.deviceId, 'DemoCable'))?.id, saved.id, 'nothing deleted');
+
+      // Two logouts at once: one takes the profile, and only its record is stored.
+      const [first, second] = [await begin(), await begin()];
+      const taken = await Promise.all([
+        profiles.takeForLogout(key, 'DemoCable', first, Date.now()),
+        profiles.takeForLogout(key, 'DemoCable', second, Date.now()),
+      ]);
+      assert.deepEqual(
+        taken.map((profile) => profile?.id),
+        taken[0] ? [saved.id, undefined] : [undefined, saved.id],
+      );
+      const [winner, loser] = taken[0] ? [first, second] : [second, first];
+      assert.equal(await findProfile(tv.deviceId, 'DemoCable'), undefined);
+      assert.equal(await flows.take('logout', loser.state), undefined);
+      const started = await flows.takeWithHandover('logout', winner.state);
+      assert.deepEqual(started?.data, record);
+      assert.ok(started.handover);
+      assert.deepEqual(profiles.openHandover(started.handover), saved.upstream, "the profile's session, taken over");
+
+      // An expired profile is deleted and leaves no record.
+      await saveProfile(server, { clientId, deviceId: tv.deviceId, mvpd: 'DemoCable', notAfter: Date.now() - 1 });
+      const late = await begin();
+      assert.ok(await profiles.takeForLogout(key, 'DemoCable', late, Date.now()));
+      assert.equal(await findProfile(tv.deviceId, 'DemoCable'), undefined);
+      assert.equal(await flows.take('logout', late.state), undefined);
+    });
+
+    it('DemoCable, a profile without an ID token: complete/none, and no pending logout is left', async () => {
+      const phone = device('logout-cable-no-id-token');
+      await saveProfile(server, { clientId, deviceId: phone.deviceId, mvpd: 'DemoCable' });
+      const pendingBefore = await countPendingLogouts();
+      const entry = await answerFor(await logout('DemoCable', APP_DONE, phone.headers), 'DemoCable');
+      assert.deepEqual(entry, { mvpd: 'DemoCable', actionName: 'complete', actionType: 'none' });
+      assert.equal(await findProfile(phone.deviceId, 'DemoCable'), undefined);
+      assert.equal(await countPendingLogouts(), pendingBefore);
     });
 
     it('the user-agent endpoints refuse unknown, expired, crossed and replayed states with a page', async () => {

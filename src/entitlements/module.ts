@@ -86,7 +86,7 @@ export async function createEntitlementModule(parts: {
   const throttle = parts.config.throttle ? new Throttle(parts.storage, parts.config.throttle) : null;
   const dcr = new Dcr({ statements, store, registrations, tokens: accessTokens });
   const demoUsers = DemoUsers.load(parts.config.demoUsersFile);
-  const profiles = new ProfileStore(parts.storage.db, parts.sealer);
+  const profiles = new ProfileStore(parts.storage.db, parts.sealer, parts.storage.dialect);
   const flows = new UserAgentFlows(parts.storage.db, parts.sealer);
   const connectors = new OidcConnectors({ publicRoot: parts.publicRoot });
   // Domus's SAML SP key and certificate are made on first use (RSA generation costs ~200 ms).
@@ -103,7 +103,7 @@ export async function createEntitlementModule(parts: {
   const householdTokens = await HouseholdTokens.load(parts.keyStore, DOMAIN_TOKEN_TTL_S);
   const decisions = new DecisionService({ store, profiles, mediaTokens });
   const logouts = new LogoutService({ store, profiles, flows, publicRoot: parts.publicRoot });
-  const logoutFlow = new LogoutFlow({ store, flows, connectors, saml, logger: parts.logger });
+  const logoutFlow = new LogoutFlow({ store, flows, profiles, connectors, saml, logger: parts.logger });
   const domainTokens = new DomainTokenService({ store, profiles, tokens: householdTokens });
   return {
     store,

@@ -32,9 +32,16 @@ import type { OidcConnectors } from '../mvpd/oidc-connector.js';
 import { newSamlRequestId, type SamlConnectors } from '../mvpd/saml/saml-connector.js';
 import type { Mvpd } from '../operator/model.js';
 import type { OperatorStore } from '../operator/store.js';
+import type { ProfileStore } from '../profiles/profile-store.js';
 import type { UserAgentFlows } from '../user-agent/flow-store.js';
 import { UserAgentError } from '../user-agent/user-agent-error.js';
-import { createPendingLogout, type PendingLogout, peekPendingLogout, takePendingLogout } from './pending-logout.js';
+import {
+  createPendingLogout,
+  type PendingLogout,
+  peekPendingLogout,
+  takePendingLogout,
+  takeStartedLogout,
+} from './pending-logout.js';
 
 const SIGNED_OUT = 'You are signed out of the app; sign out again from the app if needed.';
 
@@ -50,6 +57,7 @@ export class LogoutFlow {
     private readonly deps: {
       store: OperatorStore;
       flows: UserAgentFlows;
+      profiles: ProfileStore;
       connectors: OidcConnectors;
       saml: SamlConnectors;
       logger: Logger;
@@ -58,7 +66,7 @@ export class LogoutFlow {
 
   /** The app opened the URL of a `logout`/`interactive` answer; answers where to send the user agent. */
   async open(state: string): Promise<string> {
-    const pending = await takePendingLogout(this.deps.flows, state, 'start');
+    const pending = await takeStartedLogout(this.deps.flows, this.deps.profiles, state);
     if (!pending) throw unknownLink();
     const mvpd = await this.deps.store.mvpd(pending.mvpdId);
     if (!mvpd) return pending.redirectUrl;

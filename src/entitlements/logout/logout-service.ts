@@ -15,7 +15,9 @@
  *    | SAML NameID kept with the profile)                 |            |               |     |
  *    | no valid profile                                   | invalid    | none          | –   |
  *
- * The interactive URL names a sealed, one-time pending-logout record (pending-logout.ts).
+ * The interactive URL names a sealed, one-time pending-logout record (pending-logout.ts), written
+ * by the same statement that deletes the profile: a logout never deletes the profile and then
+ * fails to leave the record the MVPD round trip needs.
  */
 import { PassError } from '../errors.js';
 import { activeIntegrationMvpd } from '../operator/active-mvpd.js';
@@ -23,7 +25,7 @@ import { isAllowedRedirect } from '../operator/model.js';
 import type { OperatorStore } from '../operator/store.js';
 import type { ProfileKey, ProfileStore } from '../profiles/profile-store.js';
 import type { UserAgentFlows } from '../user-agent/flow-store.js';
-import { createPendingLogout } from './pending-logout.js';
+import { beginPendingLogout } from './pending-logout.js';
 
 export interface MvpdLogout {
   mvpd: string;
@@ -39,6 +41,9 @@ export interface LogoutRequest {
   /** The application's redirect domains. */
   redirectDomains: readonly string[];
 }
+
+const complete = (mvpd: string): MvpdLogout => ({ mvpd, actionName: 'complete', actionType: 'none' });
+const invalid = (mvpd: string): MvpdLogout => ({ mvpd, actionName: 'invalid', actionType: 'none' });
 
 /** Path of the user-agent logout endpoint a `logout`/`interactive` answer points at. */
 export const logoutFlowPath = (state: string) => `/api/v2/logout-flow/${state}`;
@@ -63,27 +68,30 @@ export class LogoutService {
     }
     const mvpd = await activeIntegrationMvpd(this.deps.store, key.serviceProviderId, mvpdId);
 
+    const { profiles, flows } = this.deps;
     // Of two concurrent logouts, only the one that took the profile goes on to the MVPD.
-    const profile = await this.deps.profiles.take(key, mvpd.id);
-    if (!profile || profile.notAfter <= now) {
-      return { mvpd: mvpd.id, actionName: 'invalid', actionType: 'none' };
+    if (!mvpd.hasLogoutEndpoint) {
+      const profile = await profiles.take(key, mvpd.id);
+      return profile && profile.notAfter > now ? complete(mvpd.id) : invalid(mvpd.id);
     }
-
+    const pending = await beginPendingLogout(
+      flows,
+      { serviceProviderId: key.serviceProviderId, mvpdId: mvpd.id, redirectUrl },
+      now,
+    );
+    const profile = await profiles.takeForLogout(key, mvpd.id, pending, now);
+    if (!profile || profile.notAfter <= now) return invalid(mvpd.id);
     const { idToken, saml } = profile.upstream;
-    const upstream = mvpd.connection.kind === 'saml' ? saml && { saml } : idToken && { idToken };
-    if (!mvpd.hasLogoutEndpoint || !upstream) return { mvpd: mvpd.id, actionName: 'complete', actionType: 'none' };
-    const state = await createPendingLogout(this.deps.flows, {
-      stage: 'start',
-      serviceProviderId: key.serviceProviderId,
-      mvpdId: mvpd.id,
-      ...upstream,
-      redirectUrl,
-    });
+    if (!(mvpd.connection.kind === 'saml' ? saml : idToken)) {
+      // Nothing to name at the MVPD's logout (no ID token, or no SAML session): done here.
+      await flows.discard('logout', pending.state);
+      return complete(mvpd.id);
+    }
     return {
       mvpd: mvpd.id,
       actionName: 'logout',
       actionType: 'interactive',
-      url: this.deps.publicRoot() + logoutFlowPath(state),
+      url: this.deps.publicRoot() + logoutFlowPath(pending.state),
     };
   }
 }

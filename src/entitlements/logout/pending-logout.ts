@@ -4,8 +4,13 @@
  * URL. One logout uses two one-time records: `start`, named by the URL the app opens, and `mvpd`,
  * named by the `state` (OIDC) or `RelayState` (SAML) sent to the MVPD and taken back at its
  * callback.
+ *
+ * The `start` record is written by the statement that deletes the profile and takes over the
+ * profile's sealed upstream session as it is (ProfileStore.takeForLogout); its ID token or SAML
+ * session is read from there when the app opens the URL.
  */
 import type { SamlSession } from '../mvpd/saml/saml-session.js';
+import type { ProfileStore } from '../profiles/profile-store.js';
 import type { UserAgentFlows } from '../user-agent/flow-store.js';
 
 export interface PendingLogout {
@@ -27,6 +32,23 @@ export const PENDING_LOGOUT_TTL_MS = 10 * 60 * 1000;
 
 export const createPendingLogout = (flows: UserAgentFlows, pending: PendingLogout) =>
   flows.create('logout', pending, PENDING_LOGOUT_TTL_MS);
+
+/** A `start` record sealed for ProfileStore.takeForLogout to store. */
+export const beginPendingLogout = (flows: UserAgentFlows, pending: Omit<PendingLogout, 'stage'>, now: number) =>
+  flows.begin('logout', { ...pending, stage: 'start' }, PENDING_LOGOUT_TTL_MS, now);
+
+/** Takes the `start` record of `state` (one-time) with the upstream session its profile handed over. */
+export async function takeStartedLogout(
+  flows: UserAgentFlows,
+  profiles: ProfileStore,
+  state: string,
+): Promise<PendingLogout | undefined> {
+  const taken = await flows.takeWithHandover<PendingLogout>('logout', state);
+  if (taken?.data.stage !== 'start') return undefined;
+  if (!taken.handover) return taken.data;
+  const { idToken, saml } = profiles.openHandover(taken.handover);
+  return { ...taken.data, ...(idToken && { idToken }), ...(saml && { saml }) };
+}
 
 /** Takes the record of `state` at `stage` (one-time); undefined when unknown, expired or of another stage. */
 export async function takePendingLogout(

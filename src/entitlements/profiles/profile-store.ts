@@ -4,11 +4,21 @@
  * token or the SAML NameID and SessionIndex for logout) is sealed; expired profiles are never answered.
  */
 import { randomUUID } from 'node:crypto';
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import {
+  type ExpressionBuilder,
+  type Kysely,
+  type QueryCreator,
+  type Selectable,
+  type SelectQueryBuilder,
+  sql,
+} from 'kysely';
 import type { Sealer } from '../../platform/crypto/sealing.js';
+import type { Dialect } from '../../platform/storage/database.js';
 import { type PreparedQuery, prepared } from '../../platform/storage/prepared.js';
 import type { Database, ProfileTable } from '../../platform/storage/schema.js';
+import { transaction } from '../../platform/storage/transaction.js';
 import type { SamlSession } from '../mvpd/saml/saml-session.js';
+import type { NewFlow, ProfileHandover } from '../user-agent/flow-store.js';
 
 export interface ProfileAttribute {
   value: string | number | boolean | string[] | Record<string, unknown>;
@@ -48,15 +58,21 @@ export interface ProfileKey {
 
 type Row = Selectable<ProfileTable>;
 type ByMvpd = [clientId: string, deviceId: string, serviceProviderId: string, mvpdId: string];
+type Handover = [...ByMvpd, state: string, sealedData: string, expiresAt: number, now: number];
 
 export class ProfileStore {
   /** Every decision and logout reads or takes one profile: compiled once. */
   readonly #find: PreparedQuery<ByMvpd, Row>;
   readonly #take: PreparedQuery<ByMvpd, Row>;
+  /** PostgreSQL: the take and the pending logout's insert, in one statement. */
+  readonly #takeIntoLogout: PreparedQuery<Handover, Row>;
+  /** SQLite (no writes in WITH): the pending logout's insert, run before the take in one transaction. */
+  readonly #handOver: PreparedQuery<Handover, unknown>;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sealer: Sealer,
+    private readonly dialect: Dialect,
   ) {
     this.#find = prepared(db, 4, (q, clientId, deviceId, serviceProviderId, mvpdId) =>
       q
@@ -69,6 +85,25 @@ export class ProfileStore {
         .deleteFrom('profiles')
         .where((eb) => byMvpd(eb, clientId, deviceId, serviceProviderId, mvpdId))
         .returningAll(),
+    );
+    this.#takeIntoLogout = prepared(db, 8, (q, clientId, deviceId, serviceProviderId, mvpdId, ...flow) =>
+      q
+        .with('taken', (w) =>
+          w
+            .deleteFrom('profiles')
+            .where((eb) => byMvpd(eb, clientId, deviceId, serviceProviderId, mvpdId))
+            .returningAll(),
+        )
+        .with('pending', (w) => insertHandover(w, w.selectFrom('taken'), ...flow))
+        .selectFrom('taken')
+        .selectAll(),
+    );
+    this.#handOver = prepared(db, 8, (q, clientId, deviceId, serviceProviderId, mvpdId, ...flow) =>
+      insertHandover(
+        q,
+        q.selectFrom('profiles').where((eb) => byMvpd(eb, clientId, deviceId, serviceProviderId, mvpdId)),
+        ...flow,
+      ),
     );
   }
 
@@ -128,6 +163,38 @@ export class ProfileStore {
   }
 
   /**
+   * Logout's one write (pass-api.md §5 steps 3 and 5): takes the profile for one MVPD as `take`
+   * does and, when it was unexpired at `now`, stores `pending` (a logout flow sealed by
+   * UserAgentFlows.begin) holding the profile's sealed upstream session as it is. Both or
+   * neither: a failure leaves the profile in place, never deleted without its pending logout.
+   */
+  async takeForLogout(key: ProfileKey, mvpdId: string, pending: NewFlow, now: number): Promise<Profile | undefined> {
+    const args: Handover = [
+      key.clientId,
+      key.deviceId,
+      key.serviceProviderId,
+      mvpdId,
+      pending.state,
+      pending.sealedData,
+      pending.expiresAt,
+      now,
+    ];
+    const [row] =
+      this.dialect === 'postgres'
+        ? await this.#takeIntoLogout.run(...args)
+        : await transaction({ db: this.db, dialect: this.dialect }, async (trx) => {
+            await this.#handOver.runOn(trx, ...args);
+            return this.#take.runOn(trx, ...(args.slice(0, 4) as ByMvpd));
+          });
+    return row && this.#toProfile(row);
+  }
+
+  /** The upstream session a pending logout took over from its profile. */
+  openHandover(handover: ProfileHandover): UpstreamSession {
+    return this.#openUpstream(handover.sealedUpstream, handover.profileId);
+  }
+
+  /**
    * The unexpired profile a login with authentication code `code` produced, when it belongs to
    * `owner` (the client registration that created the session: the code alone is not enough).
    */
@@ -147,6 +214,10 @@ export class ProfileStore {
     return row && this.#toProfile(row);
   }
 
+  #openUpstream(sealed: string, profileId: string): UpstreamSession {
+    return JSON.parse(this.sealer.open(sealed, label(profileId)).toString('utf8')) as UpstreamSession;
+  }
+
   #toProfile(row: Row): Profile {
     return {
       id: row.id,
@@ -157,7 +228,7 @@ export class ProfileStore {
       code: row.code,
       sessionId: row.session_id,
       attributes: JSON.parse(row.attributes) as Record<string, ProfileAttribute>,
-      upstream: JSON.parse(this.sealer.open(row.sealed_upstream, label(row.id)).toString('utf8')) as UpstreamSession,
+      upstream: this.#openUpstream(row.sealed_upstream, row.id),
       notBefore: Number(row.not_before),
       notAfter: Number(row.not_after),
     };
@@ -165,6 +236,37 @@ export class ProfileStore {
 }
 
 const label = (profileId: string) => `profile-upstream:${profileId}`;
+
+/**
+ * `INSERT INTO user_agent_flows … SELECT` of a pending logout from `source` (the profile about to
+ * be deleted, or the one just deleted) when it is unexpired at `now`. Bound values in the select
+ * list are cast: PostgreSQL would take them for text.
+ */
+function insertHandover<DB extends Database, TB extends keyof DB, O>(
+  q: Pick<QueryCreator<Database>, 'insertInto'>,
+  source: SelectQueryBuilder<DB, TB, O>,
+  state: string,
+  sealedData: string,
+  expiresAt: number,
+  now: number,
+) {
+  const profiles = source as unknown as SelectQueryBuilder<Database, 'profiles', object>;
+  return q
+    .insertInto('user_agent_flows')
+    .columns(['state', 'kind', 'sealed_data', 'expires_at', 'profile_id', 'sealed_upstream'])
+    .expression(
+      profiles
+        .select([
+          sql<string>`cast(${state} as text)`.as('state'),
+          sql<'logout'>`'logout'`.as('kind'),
+          sql<string>`cast(${sealedData} as text)`.as('sealed_data'),
+          sql<number>`cast(${expiresAt} as bigint)`.as('expires_at'),
+          'id',
+          'sealed_upstream',
+        ])
+        .where('not_after', '>', now),
+    );
+}
 
 function byMvpd(
   eb: ExpressionBuilder<Database, 'profiles'>,

@@ -7,6 +7,10 @@
  * another state or kind does not open. `take` is one-time: it deletes the row in the same
  * statement that reads it, so of two concurrent takes only one gets the data. Expired rows are
  * never answered, and are purged on the way to creating a flow, at most once a minute per process.
+ *
+ * A pending logout is written by the profile store, in the statement that deletes the profile
+ * (`begin` seals it without storing it); it takes over the profile's sealed upstream session,
+ * which `takeWithHandover` answers alongside.
  */
 import type { Kysely } from 'kysely';
 import { pooledRandomBytes } from '../../platform/crypto/random-pool.js';
@@ -15,6 +19,20 @@ import { type PreparedQuery, prepared } from '../../platform/storage/prepared.js
 import type { Database } from '../../platform/storage/schema.js';
 
 export type FlowKind = 'login' | 'logout';
+
+/** A flow sealed under a new state and not stored yet. */
+export interface NewFlow {
+  kind: FlowKind;
+  state: string;
+  sealedData: string;
+  expiresAt: number;
+}
+
+/** What a pending logout took over from the profile it replaced (sealed by the profile store). */
+export interface ProfileHandover {
+  profileId: string;
+  sealedUpstream: string;
+}
 
 /** A state: 32 random bytes, base64url. */
 export const STATE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -35,29 +53,54 @@ export class UserAgentFlows {
     );
   }
 
-  /** Stores `data` for `ttlMs`; answers the new state. */
-  async create(kind: FlowKind, data: unknown, ttlMs: number, now = Date.now()): Promise<string> {
+  /**
+   * Seals `data` for `ttlMs` under a new state, for the caller to store (purging expired flows
+   * now and then on the way).
+   */
+  async begin(kind: FlowKind, data: unknown, ttlMs: number, now = Date.now()): Promise<NewFlow> {
     if (now - this.#lastPurge >= PURGE_INTERVAL_MS) {
       this.#lastPurge = now;
       await this.purgeExpired(now);
     }
     const state = pooledRandomBytes(32).toString('base64url');
-    const sealed = this.sealer.seal(Buffer.from(JSON.stringify(data)), label(kind, state));
-    await this.#insert.run(state, kind, sealed, now + ttlMs);
-    return state;
+    const sealedData = this.sealer.seal(Buffer.from(JSON.stringify(data)), label(kind, state));
+    return { kind, state, sealedData, expiresAt: now + ttlMs };
+  }
+
+  /** Stores `data` for `ttlMs`; answers the new state. */
+  async create(kind: FlowKind, data: unknown, ttlMs: number, now = Date.now()): Promise<string> {
+    const flow = await this.begin(kind, data, ttlMs, now);
+    await this.#insert.run(flow.state, kind, flow.sealedData, flow.expiresAt);
+    return flow.state;
   }
 
   /** The data of an unexpired flow of this kind, removed as it is read; undefined when there is none. */
   async take<T>(kind: FlowKind, state: string, now = Date.now()): Promise<T | undefined> {
+    return (await this.takeWithHandover<T>(kind, state, now))?.data;
+  }
+
+  /** As `take`, with what the flow took over from a profile, if anything. */
+  async takeWithHandover<T>(
+    kind: FlowKind,
+    state: string,
+    now = Date.now(),
+  ): Promise<{ data: T; handover?: ProfileHandover } | undefined> {
     if (!STATE_PATTERN.test(state)) return undefined;
     const row = await this.db
       .deleteFrom('user_agent_flows')
       .where('state', '=', state)
       .where('kind', '=', kind)
-      .returning(['sealed_data', 'expires_at'])
+      .returning(['sealed_data', 'expires_at', 'profile_id', 'sealed_upstream'])
       .executeTakeFirst();
     if (!row || Number(row.expires_at) <= now) return undefined;
-    return JSON.parse(this.sealer.open(row.sealed_data, label(kind, state)).toString('utf8')) as T;
+    const data = JSON.parse(this.sealer.open(row.sealed_data, label(kind, state)).toString('utf8')) as T;
+    const { profile_id: profileId, sealed_upstream: sealedUpstream } = row;
+    return profileId && sealedUpstream ? { data, handover: { profileId, sealedUpstream } } : { data };
+  }
+
+  /** Removes a flow unread (one that turned out not to be needed). */
+  async discard(kind: FlowKind, state: string): Promise<void> {
+    await this.db.deleteFrom('user_agent_flows').where('state', '=', state).where('kind', '=', kind).execute();
   }
 
   /**

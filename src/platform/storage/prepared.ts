@@ -16,6 +16,8 @@ const STAND_IN_PREFIX = `domus-argument-${randomUUID()}-`;
 
 export interface PreparedQuery<Args extends unknown[], Row> {
   run(...args: Args): Promise<Row[]>;
+  /** The same on another executor of the same database (a transaction, a reserved connection). */
+  runOn(executor: Kysely<Database>, ...args: Args): Promise<Row[]>;
 }
 
 export function prepared<Args extends unknown[], Row>(
@@ -35,12 +37,11 @@ export function prepared<Args extends unknown[], Row>(
     if (used.size !== arity) throw new Error(`prepared query uses ${used.size} of its ${arity} arguments as values`);
     return { query, slots };
   };
-  return {
-    async run(...args) {
-      compiled ??= compile();
-      const { query, slots } = compiled;
-      const parameters = slots.map((slot, i) => (slot === undefined ? query.parameters[i] : args[slot]));
-      return (await db.executeQuery<Row>({ ...query, parameters })).rows;
-    },
+  const runOn = async (executor: Kysely<Database>, ...args: Args) => {
+    compiled ??= compile();
+    const { query, slots } = compiled;
+    const parameters = slots.map((slot, i) => (slot === undefined ? query.parameters[i] : args[slot]));
+    return (await executor.executeQuery<Row>({ ...query, parameters })).rows;
   };
+  return { run: (...args) => runOn(db, ...args), runOn };
 }

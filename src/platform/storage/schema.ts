@@ -190,6 +190,9 @@ export interface UserAgentFlowTable {
   kind: 'login' | 'logout';
   sealed_data: string;
   expires_at: number;
+  /** A pending logout: the deleted profile's id and its sealed upstream session, taken over as they were. */
+  profile_id: string | null;
+  sealed_upstream: string | null;
 }
 
 /** Token buckets of the request throttle, shared by every process. */

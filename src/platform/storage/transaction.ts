@@ -33,7 +33,10 @@ export async function withRetry<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** Runs `work` in one transaction (committed on return, rolled back on throw), with retries. */
-export function transaction<T>(storage: Storage, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+export function transaction<T>(
+  storage: Pick<Storage, 'db' | 'dialect'>,
+  work: (trx: Kysely<Database>) => Promise<T>,
+): Promise<T> {
   return withRetry(() => {
     if (storage.dialect === 'postgres') return storage.db.transaction().execute(work);
     return storage.db.connection().execute(async (connection) => {
