@@ -9,7 +9,8 @@
  * (the benchmark opens the same database with the same master key), as a sign-in through the
  * MVPD would leave them. Every authorize answer must be a permit with a media token, every
  * logout answer `logout`/`interactive`: a logout deletes its profile, so each logout request is
- * a device of its own.
+ * a device of its own. Then the same requests' work floor (bench/work-floor-server.ts) on
+ * the same database: the rate their own work alone allows.
  */
 import { randomUUID } from 'node:crypto';
 import { ProfileStore } from '../src/entitlements/profiles/profile-store.js';
@@ -20,7 +21,7 @@ import { deviceInfoHeader } from '../test/support/pass-client.js';
 import { type CpuUse, cpuMeter } from './cpu.js';
 import { assertClean, type LoadResult, type PreparedRequest, runLoad } from './load.js';
 import type { Settings } from './scenarios.js';
-import { type ChildServer, type DomusServer, startFastify } from './server-process.js';
+import { type ChildServer, type DomusServer, startFastify, startWorkFloor } from './server-process.js';
 
 const SERVICE_PROVIDER = 'DemoChannel';
 const MVPD = 'DemoCable';
@@ -43,6 +44,8 @@ export interface EntitlementResult {
   edge: Measured;
   authorize: Measured;
   logout: Measured;
+  /** The same requests' own work (database and cryptography) alone, behind a bare fastify route (bench/work-floor-server.ts). */
+  floor: { authorize: Measured; logout: Measured };
   /** Profiles written into the database for the run, and how long writing them took. */
   profiles: number;
   profileWriteMs: number;
@@ -255,30 +258,75 @@ export async function measureEntitlements(
   s.log(`  authorize: ${AUTHORIZE_DEVICES} devices with a profile`);
   const authorize = await measure(server, authorizeSource, s, 'authorize', isPermit);
 
-  // Logout: one device (and profile) per request. The warm-up sizes the timed run.
-  const warmupDevices = deviceIds('logout-warmup', LOGOUT_WARMUP_PROFILES + 1);
-  await write(warmupDevices);
-  const warmupRequests = warmupDevices.map((id) => prepare('GET', LOGOUT_PATH, token, id));
-  await probe(server, warmupRequests.pop() as PreparedRequest, isInteractiveLogout, 'logout');
-  const loadLogouts = (requests: PreparedRequest[], maxMs: number) =>
-    runLoad({
-      origin: server.url,
-      source: (i) => requests[i],
-      concurrency: s.concurrency,
-      maxMs,
-      verify: isInteractiveLogout,
-    });
-  const warmup = await loadLogouts(warmupRequests, s.warmupMs);
-  assertClean('logout warm-up', warmup);
-  const count = Math.min(s.maxRequests, Math.ceil((warmup.perSecond * s.measureMs * 1.5) / 1000));
-  const logoutDevices = deviceIds('logout', count);
-  s.log(`  logout: writing ${count} profiles, one per request`);
-  await write(logoutDevices);
-  const logoutRequests = logoutDevices.map((id) => prepare('GET', LOGOUT_PATH, token, id));
-  const meter = cpuMeter(server.pid);
-  const result = await loadLogouts(logoutRequests, s.measureMs);
-  const cpu = meter();
-  assertClean('logout', result);
+  const logoutRequest = (id: string) => prepare('GET', LOGOUT_PATH, token, id);
+  await write(['logout-probe']);
+  await probe(server, logoutRequest('logout-probe'), isInteractiveLogout, 'logout');
+  const logout = await measureLogouts(server, logoutRequest, 'logout', write, s, isInteractiveLogout);
 
-  return { edge, authorize, logout: { result, cpu }, profiles, profileWriteMs };
+  // The work floor, on the same database and profiles written the same way.
+  const floorServer = await startWorkFloor({
+    target,
+    masterKey: masterKey.toString('base64'),
+    clientId,
+    serviceProvider: SERVICE_PROVIDER,
+    mvpd: MVPD,
+  });
+  try {
+    const floorGet = (path: string): PreparedRequest => ({ method: 'GET', path, headers: {} });
+    const floorAuthorizeRequests = authorizeDevices.map((id) => floorGet(`/authorize/${encodeURIComponent(id)}`));
+    s.log('  work floor: authorize');
+    const floorAuthorize = await measure(
+      floorServer,
+      (i) => (i < s.maxRequests ? floorAuthorizeRequests[i % AUTHORIZE_DEVICES] : undefined),
+      s,
+      'work floor: authorize',
+    );
+    const floorLogout = await measureLogouts(
+      floorServer,
+      (id) => floorGet(`/logout/${encodeURIComponent(id)}`),
+      'floor-logout',
+      write,
+      s,
+    );
+    return {
+      edge,
+      authorize,
+      logout,
+      floor: { authorize: floorAuthorize, logout: floorLogout },
+      profiles,
+      profileWriteMs,
+    };
+  } finally {
+    await floorServer.stop();
+  }
+}
+
+/**
+ * Logouts on `server`, one device (and profile) per request (a logout deletes its profile):
+ * `write` stores the profiles of the warm-up, whose rate then sizes the timed run.
+ */
+async function measureLogouts(
+  server: Pick<ChildServer, 'url' | 'pid'>,
+  request: (deviceId: string) => PreparedRequest,
+  prefix: string,
+  write: (deviceIds: string[]) => Promise<void>,
+  s: Settings,
+  verify?: (body: Buffer) => boolean,
+): Promise<Measured> {
+  const warmupDevices = deviceIds(`${prefix}-warmup`, LOGOUT_WARMUP_PROFILES);
+  await write(warmupDevices);
+  const load = (requests: PreparedRequest[], maxMs: number) =>
+    runLoad({ origin: server.url, source: (i) => requests[i], concurrency: s.concurrency, maxMs, verify });
+  const warmup = await load(warmupDevices.map(request), s.warmupMs);
+  assertClean(`${prefix} warm-up`, warmup);
+  const count = Math.min(s.maxRequests, Math.ceil((warmup.perSecond * s.measureMs * 1.5) / 1000));
+  const devices = deviceIds(prefix, count);
+  s.log(`  ${prefix}: writing ${count} profiles, one per request`);
+  await write(devices);
+  const requests = devices.map(request);
+  const meter = cpuMeter(server.pid);
+  const result = await load(requests, s.measureMs);
+  const cpu = meter();
+  assertClean(prefix, result);
+  return { result, cpu };
 }

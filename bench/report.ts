@@ -5,7 +5,12 @@ import type { EntitlementResult, Measured } from './entitlements.js';
 import type { LoadResult } from './load.js';
 import type { ScaleResult, ThroughputFigure } from './scenarios.js';
 
-export const TARGETS = { joinVsFloor: 0.5, largeVsSmall: 1.5, entitlementVsFastify: 0.3 } as const;
+export const TARGETS = {
+  joinVsFloor: 0.5,
+  largeVsSmall: 1.5,
+  entitlementVsFastify: 0.3,
+  entitlementVsWorkFloor: 0.5,
+} as const;
 
 export interface DatabaseFigures {
   name: 'SQLite' | 'PostgreSQL';
@@ -149,7 +154,7 @@ export function entitlementTable(figures: Figures): string {
   if (!e) return '';
   const reference = fastifyReference(e);
   const fastify = reference.result.perSecond;
-  const row = (database: string, request: string, m: Measured, target: boolean): string[] => {
+  const row = (database: string, request: string, m: Measured, target: boolean, floor?: Measured): string[] => {
     const share = m.result.perSecond / fastify;
     return [
       database,
@@ -163,6 +168,8 @@ export function entitlementTable(figures: Figures): string {
       pct(m.cpu.machine),
       ratio(share),
       target ? verdict(share >= TARGETS.entitlementVsFastify) : '',
+      floor ? ratio(m.result.perSecond / floor.result.perSecond) : '',
+      floor ? verdict(m.result.perSecond / floor.result.perSecond >= TARGETS.entitlementVsWorkFloor) : '',
     ];
   };
   const rows = [row('–', `trivial fastify route (median of ${e.fastify.length})`, reference, false)];
@@ -170,8 +177,10 @@ export function entitlementTable(figures: Figures): string {
     if ('skipped' in db) continue;
     rows.push(
       row(db.name, 'API edge (401, no token)', db.edge, false),
-      row(db.name, 'authorize', db.authorize, true),
-      row(db.name, 'logout', db.logout, true),
+      row(db.name, 'authorize', db.authorize, true, db.floor.authorize),
+      row(db.name, 'logout', db.logout, true, db.floor.logout),
+      row(db.name, 'work floor: authorize', db.floor.authorize, false),
+      row(db.name, 'work floor: logout', db.floor.logout, false),
     );
   }
   return table(
@@ -187,6 +196,8 @@ export function entitlementTable(figures: Figures): string {
       'Machine CPU',
       '÷ fastify',
       `Target ≥ ${TARGETS.entitlementVsFastify}`,
+      '÷ work floor',
+      `Target ≥ ${TARGETS.entitlementVsWorkFloor}`,
     ],
     rows,
   );
@@ -316,27 +327,39 @@ the database before each timed phase, as a sign-in through the MVPD would leave 
 - **logout**: \`GET /api/v2/DemoChannel/logout/DemoCable?redirectUrl=http://localhost/done\`, each
   request from a device of its own (a logout deletes the profile), so every answer is checked
   to be \`logout\`/\`interactive\`. The warm-up sizes the timed run: 1.5 × what its rate needs.
+- **work floor**: the same requests' own work, and nothing of the API around it, behind a bare
+  fastify route in a process of its own on the same database (bench/work-floor-server.ts):
+  authorize reads the profile, opens its sealed data and signs a media token on the crypto
+  workers; logout seals the pending-logout record, then deletes the profile and stores the
+  record in one write. No access token, device headers, operator data, validation or enhanced
+  errors. _÷ work floor_ is the API's rate over the floor's: the share the API itself leaves.
 
 _÷ fastify_ is the rate over that of a trivial fastify route (one GET answering a small JSON, in
 its own process) with the same load, measured in the same run before, between and after the
 databases' rows; the median of those samples is the reference (all of them are under
-References). The target is at least ${TARGETS.entitlementVsFastify}.
+References). The issue's target is at least ${TARGETS.entitlementVsFastify}. It is within reach only when the work
+floor is above it, which on this machine it often is not (a logout's durable write alone is
+slower than that, whatever serves it), so the API is also held to at least
+${TARGETS.entitlementVsWorkFloor} × its work floor, the same standard as a domain join against its crypto floor.
 
 What a request costs beyond the edge is its own work, and a stateless server cannot skip it:
 every authorize reads the device's profile from the shared database (a logout in another
 process must take effect at once), opens the profile's sealed MVPD data and signs a media token
 (ES256, on a crypto worker thread, the signatures of one event-loop turn sent as one message); a
 logout deletes and reads the profile and writes its sealed pending-logout record in one
-statement (PostgreSQL; one transaction on SQLite). What seldom changes is not read again: the access token's signature is
-checked once per process and token, and the client registration, service provider, MVPD and
-integration come from the process's shared cache, which every operator change empties in all
-processes. Where the target is missed, the edge row shows that the HTTP layer is not the cause.
+statement (PostgreSQL; one transaction on SQLite). What seldom changes is not read again: the
+access token's signature is checked once per process and token, and the client registration,
+service provider, MVPD and integration come from the process's shared cache, which every
+operator change empties in all processes. Where the target is missed, the edge row shows whether the HTTP layer is the cause,
+and the work-floor rows whether the target is within reach: a floor below the target means
+that no server doing the same work on this database and machine meets it at that hour.
 
 The reference is bound by the load generator, not by its server (its _Server CPU_ stays near
 60 %), and its rate follows how fast this machine's system calls are at the time: on
-2026-12-01 it was 18.7k/s in one hour and 7–10k/s in the next, while an authorize's rate moved
-far less. _Server µs/request_ (the server's CPU time over its requests, all its threads) is the
-figure that does not depend on the load generator; compare it across rows of one run.
+2026-12-01 it was 7–10k/s in one hour and 42–47k/s in another, while an authorize's rate moved
+far less and a logout's (bound by its durable write) less still. _Server µs/request_ (the
+server's CPU time over its requests, all its threads) is the figure that does not depend on the
+load generator; compare it across rows of one run.
 
 ${entitlementTable(figures)}
 

@@ -15,6 +15,7 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DOMUS_BIN = path.join(REPO_ROOT, 'bin', 'domus.js');
 const HELLO_SERVER = path.join(REPO_ROOT, 'bench', 'hello-server.ts');
 const FASTIFY_SERVER = path.join(REPO_ROOT, 'bench', 'fastify-server.ts');
+const FLOOR_SERVER = path.join(REPO_ROOT, 'bench', 'work-floor-server.ts');
 const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 const KEPT_OUTPUT = 16 * 1024;
@@ -169,4 +170,13 @@ export function startHello(): Promise<ChildServer> {
 /** Starts the trivial fastify route (bench/fastify-server.ts), the entitlement API's reference. */
 export function startFastify(): Promise<ChildServer> {
   return start(['--import', 'tsx', FASTIFY_SERVER], {}, /^fastify (http:\/\/127\.0\.0\.1:\d+)$/m);
+}
+
+/** Starts the entitlement API's work floor (bench/work-floor-server.ts) with its BENCH_FLOOR settings. */
+export function startWorkFloor(settings: object): Promise<ChildServer> {
+  return start(
+    ['--import', 'tsx', FLOOR_SERVER],
+    { BENCH_FLOOR: JSON.stringify(settings) },
+    /^floor (http:\/\/127\.0\.0\.1:\d+)$/m,
+  );
 }

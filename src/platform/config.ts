@@ -226,7 +226,7 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 /** One core stays with the event loop. */
-function defaultCryptoWorkers(): number {
+export function defaultCryptoWorkers(): number {
   return Math.max(1, os.availableParallelism() - 1);
 }
 
