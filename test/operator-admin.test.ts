@@ -128,6 +128,20 @@ for (const kind of testDatabases()) {
       assert.equal((await server.admin('GET', `/applications/${id}/software-statement`)).status, 404);
     });
 
+    it('answers 201 to only one of concurrent creates of the same entity', async () => {
+      const statuses = async (path: string, body: object) => {
+        const answers = await Promise.all(Array.from({ length: 4 }, () => server.admin('PUT', path, body)));
+        return answers.map((answer) => answer.status).sort();
+      };
+      assert.deepEqual(await statuses('/service-providers/RaceSp', { displayName: 'Race' }), [200, 200, 200, 201]);
+      assert.deepEqual(await statuses('/mvpds/RaceCable', mvpdBody), [200, 200, 200, 201]);
+      assert.deepEqual(await statuses('/integrations/RaceSp/RaceCable', { active: true }), [200, 200, 200, 201]);
+      const application = { name: 'Race', serviceProviders: ['RaceSp'], redirectDomains: ['race.example'] };
+      assert.deepEqual(await statuses('/applications/race-app', application), [200, 200, 200, 201]);
+      const statement = await server.domus.entitlements.store.application('race-app');
+      assert.ok(statement?.statementId, 'one software statement id, kept by the updates');
+    });
+
     it('refuses operator calls without the admin token', async () => {
       const response = await fetch(`${server.url}/admin/v1/mvpds`);
       assert.equal(response.status, 401);

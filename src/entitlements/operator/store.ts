@@ -50,17 +50,27 @@ export class OperatorStore {
     });
   }
 
-  /** Creates or updates; answers whether it was created. */
+  /**
+   * Creates or updates; answers whether it was created. As every put here: the insert does
+   * nothing on a conflict (on PostgreSQL, after waiting for a concurrent insert of the same key
+   * to commit), and then the row is updated, so of concurrent creates only one answers created.
+   */
   putServiceProvider(sp: ServiceProvider): Promise<boolean> {
     const now = Date.now();
     return writeShared(this.storage, async (trx) => {
-      const existed = await trx.selectFrom('service_providers').select('id').where('id', '=', sp.id).executeTakeFirst();
-      await trx
+      const created = await trx
         .insertInto('service_providers')
         .values({ id: sp.id, display_name: sp.displayName, created_at: now, updated_at: now })
-        .onConflict((oc) => oc.column('id').doUpdateSet({ display_name: sp.displayName, updated_at: now }))
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (created) return true;
+      await trx
+        .updateTable('service_providers')
+        .set({ display_name: sp.displayName, updated_at: now })
+        .where('id', '=', sp.id)
         .execute();
-      return !existed;
+      return false;
     });
   }
 
@@ -121,13 +131,15 @@ export class OperatorStore {
       updated_at: now,
     };
     return writeShared(this.storage, async (trx) => {
-      const existed = await trx.selectFrom('mvpds').select('id').where('id', '=', mvpd.id).executeTakeFirst();
-      await trx
+      const created = await trx
         .insertInto('mvpds')
         .values({ id: mvpd.id, ...values, created_at: now })
-        .onConflict((oc) => oc.column('id').doUpdateSet(values))
-        .execute();
-      return !existed;
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (created) return true;
+      await trx.updateTable('mvpds').set(values).where('id', '=', mvpd.id).execute();
+      return false;
     });
   }
 
@@ -174,10 +186,7 @@ export class OperatorStore {
     const now = Date.now();
     const active = integration.active ? 1 : 0;
     return writeShared(this.storage, async (trx) => {
-      const existed = await selectIntegration(trx, integration.serviceProviderId, integration.mvpdId)
-        .select('mvpd_id')
-        .executeTakeFirst();
-      await trx
+      const created = await trx
         .insertInto('integrations')
         .values({
           service_provider_id: integration.serviceProviderId,
@@ -186,9 +195,17 @@ export class OperatorStore {
           created_at: now,
           updated_at: now,
         })
-        .onConflict((oc) => oc.columns(['service_provider_id', 'mvpd_id']).doUpdateSet({ active, updated_at: now }))
+        .onConflict((oc) => oc.columns(['service_provider_id', 'mvpd_id']).doNothing())
+        .returning('mvpd_id')
+        .executeTakeFirst();
+      if (created) return true;
+      await trx
+        .updateTable('integrations')
+        .set({ active, updated_at: now })
+        .where('service_provider_id', '=', integration.serviceProviderId)
+        .where('mvpd_id', '=', integration.mvpdId)
         .execute();
-      return !existed;
+      return false;
     });
   }
 
@@ -232,18 +249,20 @@ export class OperatorStore {
       updated_at: now,
     };
     return writeShared(this.storage, async (trx) => {
-      const existed = await trx
-        .selectFrom('applications')
-        .select('id')
-        .where('id', '=', application.id)
-        .executeTakeFirst();
-      const stored = await trx
+      const created = await trx
         .insertInto('applications')
         .values({ id: application.id, ...values, statement_id: randomUUID(), created_at: now })
-        .onConflict((oc) => oc.column('id').doUpdateSet(values))
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (created) return { created: true, application: toApplication(created) };
+      const updated = await trx
+        .updateTable('applications')
+        .set(values)
+        .where('id', '=', application.id)
         .returningAll()
         .executeTakeFirstOrThrow();
-      return { created: !existed, application: toApplication(stored) };
+      return { created: false, application: toApplication(updated) };
     });
   }
 
