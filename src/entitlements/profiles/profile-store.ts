@@ -168,7 +168,12 @@ export class ProfileStore {
    * UserAgentFlows.begin) holding the profile's sealed upstream session as it is. Both or
    * neither: a failure leaves the profile in place, never deleted without its pending logout.
    */
-  async takeForLogout(key: ProfileKey, mvpdId: string, pending: NewFlow, now: number): Promise<Profile | undefined> {
+  async takeForLogout(
+    key: ProfileKey,
+    mvpdId: string,
+    pending: NewFlow<'logout'>,
+    now: number,
+  ): Promise<Profile | undefined> {
     const args: Handover = [
       key.clientId,
       key.deviceId,
@@ -240,7 +245,7 @@ const label = (profileId: string) => `profile-upstream:${profileId}`;
 /**
  * `INSERT INTO user_agent_flows … SELECT` of a pending logout from `source` (the profile about to
  * be deleted, or the one just deleted) when it is unexpired at `now`. Bound values in the select
- * list are cast: PostgreSQL would take them for text.
+ * list are cast to their columns' types: PostgreSQL cannot infer them there.
  */
 function insertHandover<DB extends Database, TB extends keyof DB, O>(
   q: Pick<QueryCreator<Database>, 'insertInto'>,

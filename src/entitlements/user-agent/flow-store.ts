@@ -21,8 +21,8 @@ import type { Database } from '../../platform/storage/schema.js';
 export type FlowKind = 'login' | 'logout';
 
 /** A flow sealed under a new state and not stored yet. */
-export interface NewFlow {
-  kind: FlowKind;
+export interface NewFlow<K extends FlowKind = FlowKind> {
+  kind: K;
   state: string;
   sealedData: string;
   expiresAt: number;
@@ -57,7 +57,7 @@ export class UserAgentFlows {
    * Seals `data` for `ttlMs` under a new state, for the caller to store (purging expired flows
    * now and then on the way).
    */
-  async begin(kind: FlowKind, data: unknown, ttlMs: number, now = Date.now()): Promise<NewFlow> {
+  async begin<K extends FlowKind>(kind: K, data: unknown, ttlMs: number, now = Date.now()): Promise<NewFlow<K>> {
     if (now - this.#lastPurge >= PURGE_INTERVAL_MS) {
       this.#lastPurge = now;
       await this.purgeExpired(now);
