@@ -17,7 +17,7 @@
  * mvpd }, on the database of the server under test; prints `floor <url>` once listening.
  */
 import Fastify from 'fastify';
-import { PENDING_LOGOUT_TTL_MS } from '../src/entitlements/logout/pending-logout.js';
+import { beginPendingLogout } from '../src/entitlements/logout/pending-logout.js';
 import { ProfileStore } from '../src/entitlements/profiles/profile-store.js';
 import { MediaTokens } from '../src/entitlements/tokens/media-tokens.js';
 import { UserAgentFlows } from '../src/entitlements/user-agent/flow-store.js';
@@ -51,7 +51,6 @@ const keyOf = (device: string) => ({
   serviceProviderId: settings.serviceProvider,
 });
 const pendingLogout = {
-  stage: 'start',
   serviceProviderId: settings.serviceProvider,
   mvpdId: settings.mvpd,
   redirectUrl: 'http://localhost/done',
@@ -75,7 +74,7 @@ app.get<{ Params: { device: string } }>('/authorize/:device', async (request, re
 });
 app.get<{ Params: { device: string } }>('/logout/:device', async (request, reply) => {
   const now = Date.now();
-  const pending = await flows.begin('logout', pendingLogout, PENDING_LOGOUT_TTL_MS, now);
+  const pending = await beginPendingLogout(flows, pendingLogout, now);
   const profile = await profiles.takeForLogout(keyOf(request.params.device), settings.mvpd, pending, now);
   return profile && profile.notAfter > now ? { taken: true } : reply.code(404).send({ taken: false });
 });
