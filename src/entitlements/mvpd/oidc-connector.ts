@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import { isStrictCompactJws } from '../../platform/crypto/es256.js';
 import type { Mvpd } from '../operator/model.js';
 import { DEMO_SCOPES } from './demo/claims.js';
 import { entitlementsFromClaims } from './entitlement-claim.js';
@@ -294,6 +295,10 @@ export class OidcConnector {
   async #verifyIdToken(metadata: ProviderMetadata, idToken: string, nonce: string): Promise<JWTPayload> {
     const offered = metadata.id_token_signing_alg_values_supported ?? ['RS256'];
     const algorithms = offered.filter((alg) => ASYMMETRIC_ALGORITHMS.has(alg));
+    // The one form of every JWS Domus reads (crypto/es256.ts), which jose alone does not insist on.
+    if (!isStrictCompactJws(idToken)) {
+      throw new MvpdError('invalid_id_token', 'ID token rejected: not canonical base64url, or a crit header');
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(idToken, this.connectors.keySet(metadata.jwks_uri), {

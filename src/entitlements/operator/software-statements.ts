@@ -5,6 +5,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK, jwtVerify, SignJWT } from 'jose';
+import { isStrictCompactJws } from '../../platform/crypto/es256.js';
 import { newP256KeyPair } from '../../platform/crypto/p256.js';
 import type { KeyStore } from '../../platform/keys/key-store.js';
 import type { Application } from './model.js';
@@ -43,6 +44,8 @@ export class SoftwareStatements {
 
   /** The application and statement ids of a statement this server signed; rejects otherwise. */
   async verify(statement: string): Promise<{ applicationId: string; statementId: string }> {
+    // jose accepts non-canonical base64url and the `b64` extension; Domus takes one form only.
+    if (!isStrictCompactJws(statement)) throw new Error('statement is not a strict compact JWS');
     const { payload } = await jwtVerify(statement, this.publicKey, { issuer: STATEMENT_ISSUER, algorithms: ['ES256'] });
     if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string')
       throw new Error('statement lacks sub or jti');

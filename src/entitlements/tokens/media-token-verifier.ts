@@ -8,10 +8,15 @@
  * when a `markUsed` callback says the token was seen before (media tokens are one-time).
  * `TOKEN_EXPIRED` covers a token outside its validity window on either side; `ERROR_UNKNOWN` a
  * failure that says nothing about the token (the key set could not be fetched).
+ *
+ * A token has one spelling: each segment canonical base64url (a set unused bit in the last
+ * character is INVALID_TOKEN_FORMAT, though jose would decode it) and no `crit` header (Domus
+ * signs none, so any extension is one this verifier does not understand).
  */
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
+  decodeProtectedHeader,
   type JSONWebKeySet,
   type JWTVerifyGetKey,
   errors as joseErrors,
@@ -77,7 +82,9 @@ export async function verifyMediaToken(serializedToken: string, options: VerifyO
   const jws = /^[A-Za-z0-9+/]+={0,2}$/.test(serializedToken)
     ? Buffer.from(serializedToken, 'base64').toString('utf8')
     : '';
-  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(jws)) return { status: 'INVALID_TOKEN_FORMAT' };
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(jws) || !jws.split('.').every(canonical) || hasCrit(jws)) {
+    return { status: 'INVALID_TOKEN_FORMAT' };
+  }
   let keys: JWTVerifyGetKey;
   try {
     keys = keySet(options.jwks);
@@ -107,6 +114,25 @@ export async function verifyMediaToken(serializedToken: string, options: VerifyO
     return { status: 'TOKEN_ALREADY_USED', token };
   }
   return { status: 'VALID_TOKEN', token };
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** Base64url whose last character has no unused bit set (RFC 4648 §3.5); kept here so the verifier needs only jose. */
+function canonical(segment: string): boolean {
+  const rest = segment.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  return (BASE64URL.indexOf(segment.charAt(segment.length - 1)) & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+
+/** True when the protected header names critical extensions, or cannot be read (refused either way). */
+function hasCrit(jws: string): boolean {
+  try {
+    return 'crit' in decodeProtectedHeader(jws);
+  } catch {
+    return true;
+  }
 }
 
 function failureStatus(error: unknown): MediaTokenStatus {

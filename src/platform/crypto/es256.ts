@@ -2,6 +2,12 @@
  * Compact JWS with ES256 only, on node:crypto directly: the two signatures every domain request
  * carries (the request and its machine token) are checked here, on the hot path. Accepting a
  * single algorithm leaves no room for algorithm confusion.
+ *
+ * One spelling per JWS: every segment must be canonical base64url (RFC 4648 §3.5: the unused
+ * bits of the last character zero, no padding), or the same token would have sixteen spellings
+ * that all verify; and a protected header naming critical extensions (`crit`, RFC 7515
+ * §4.1.11) is refused, since Domus understands none. `isStrictCompactJws` applies the same rules
+ * to tokens that jose verifies.
  */
 import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 
@@ -13,17 +19,41 @@ export interface DecodedJws {
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-/** Splits and parses a compact JWS without checking its signature; null when malformed. */
+/**
+ * Splits and parses a compact JWS without checking its signature; null when malformed, when a
+ * segment is not canonical base64url, or when the protected header has `crit`.
+ */
 export function decodeJws(token: string): DecodedJws | null {
   const parts = token.split('.');
   if (parts.length !== 3) return null;
   const [h, p, s] = parts as [string, string, string];
-  if (!SEGMENT.test(h) || !SEGMENT.test(p) || !SEGMENT.test(s)) return null;
+  if (!isCanonicalBase64url(h) || !isCanonicalBase64url(p) || !isCanonicalBase64url(s)) return null;
   const header = parseObject(h);
   const payload = parseObject(p);
-  if (!header || !payload) return null;
+  if (!header || !payload || 'crit' in header) return null;
   return { header, payload, signingInput: `${h}.${p}`, signature: Buffer.from(s, 'base64url') };
+}
+
+/**
+ * True when `token` has the form decodeJws accepts (three canonical base64url segments, JSON
+ * objects for header and payload, no `crit`): the check for tokens verified by jose, which
+ * accepts non-canonical base64url and understands the `b64` extension.
+ */
+export function isStrictCompactJws(token: string): boolean {
+  return decodeJws(token) !== null;
+}
+
+/** Base64url without padding whose last character carries no set unused bit (one spelling per bytes). */
+export function isCanonicalBase64url(segment: string): boolean {
+  if (!SEGMENT.test(segment)) return false;
+  const rest = segment.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  // 2 characters left encode 1 byte (4 bits unused), 3 encode 2 bytes (2 bits unused).
+  const last = BASE64URL.indexOf(segment.charAt(segment.length - 1));
+  return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
 }
 
 function parseObject(segment: string): Record<string, unknown> | null {

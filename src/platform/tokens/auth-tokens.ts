@@ -2,8 +2,12 @@
  * Trusted auth-token issuers (domain-protocol.md §5). The domain server knows only this
  * interface; issuers are registered from configuration, by the local `domus token mint`
  * issuer, and by other modules of Domus that issue tokens.
+ *
+ * jose verifies the signature; before it, a token must have the one compact form every JWS in
+ * Domus has (crypto/es256.ts: canonical base64url, no `crit` header).
  */
 import { createLocalJWKSet, decodeJwt, type JWK, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { isStrictCompactJws } from '../crypto/es256.js';
 
 export interface AuthClaims {
   issuer: string;
@@ -39,6 +43,9 @@ export class TrustedIssuers implements AuthTokenVerifier {
 
   async verify(token: string): Promise<AuthClaims> {
     let issuer: unknown;
+    if (!isStrictCompactJws(token)) {
+      throw new AuthTokenError('auth token is not a compact JWS of canonical base64url without crit');
+    }
     try {
       issuer = decodeJwt(token).iss;
     } catch {
