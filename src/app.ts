@@ -48,8 +48,12 @@ export class PendingMigrationsError extends Error {
 /** Opens storage and keys without the HTTP server: what the command line's offline commands need. */
 export async function openPlatform(config: Config, logger = createLogger(config.logLevel)) {
   const secrets = loadSecrets(config);
+  // Only the code and message: a driver's error carries its client, with connection parameters.
   const storage = openStorage(config.database, config.dbPoolSize, (error) =>
-    logger.warn({ err: error }, 'database connection lost; it is replaced'),
+    logger.warn(
+      { code: (error as { code?: string }).code, reason: error.message },
+      'database connection lost; it is replaced',
+    ),
   );
   try {
     if (config.autoMigrate) {

@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { HttpServer } from '../../platform/http/server.js';
+import { isStorageUnavailable, RETRY_AFTER_S } from '../../platform/storage/unavailable.js';
 import type { DomainCa } from '../domain-ca.js';
 import type { Operation, ProtocolVersion, RequestVerifier } from '../envelope.js';
 import { DomainError } from '../errors.js';
@@ -40,6 +41,7 @@ const ERROR_RESPONSES = {
   403: ProtocolError,
   409: ProtocolError,
   500: ProtocolError,
+  503: ProtocolError,
 };
 
 export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): Promise<void> {
@@ -58,6 +60,16 @@ export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): 
       return reply
         .status(400)
         .send({ ver, error: { code: 100, name: 'REQ_MALFORMED', message: 'request body is malformed' } });
+    }
+    if (isStorageUnavailable(error)) {
+      request.log.warn({ code: (error as { code?: string }).code }, 'domain request failed: database unavailable');
+      return reply
+        .status(503)
+        .header('retry-after', String(RETRY_AFTER_S))
+        .send({
+          ver,
+          error: { code: 1, name: 'SERVER_UNAVAILABLE', message: 'the database is unavailable; retry later' },
+        });
     }
     request.log.error({ err: error }, 'domain request failed');
     return reply.status(500).send({ ver, error: { code: 0, name: 'SERVER_ERROR', message: 'internal server error' } });

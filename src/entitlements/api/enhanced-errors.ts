@@ -8,20 +8,24 @@
  *   offending parameter or header, else Domus's `invalid_request`.
  * - Other client errors fastify raises (bad JSON, unsupported content type, body too large):
  *   400 `invalid_request` with fastify's message.
+ * - The database unavailable (a restart, a failover): 503 `service_unavailable` with Retry-After.
  * - Anything else: a log line with the trace, and 500 `internal_server_error` with nothing internal.
  *
- * Adobe's table (§9.2) names no code for three answers Domus must give, so Domus adds three,
+ * Adobe's table (§9.2) names no code for four answers Domus must give, so Domus adds four,
  * documented in docs/entitlement-api.md; clients handle unknown codes by their `action`:
- * `invalid_request` (400, none), `method_not_allowed` (405, none), `too_many_requests` (429, retry).
+ * `invalid_request` (400, none), `method_not_allowed` (405, none), `too_many_requests` (429, retry),
+ * `service_unavailable` (503, retry).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { isStorageUnavailable, RETRY_AFTER_S } from '../../platform/storage/unavailable.js';
 import { type EnhancedError, type ErrorAction, PassError, type PassErrorCode } from '../errors.js';
 
 export const DOMUS_ERRORS = {
   invalid_request: [400, 'none', 'The request is malformed.'],
   method_not_allowed: [405, 'none', 'The HTTP method is not allowed on this resource.'],
   too_many_requests: [429, 'retry', 'Too many requests from this client; retry after the time in Retry-After.'],
+  service_unavailable: [503, 'retry', 'The service is unavailable for a moment; retry after the time in Retry-After.'],
 } as const satisfies Record<string, readonly [number, ErrorAction, string]>;
 
 export type DomusErrorCode = keyof typeof DOMUS_ERRORS;
@@ -51,6 +55,7 @@ export const v2ErrorResponses = {
   405: EnhancedErrorSchema,
   429: EnhancedErrorSchema,
   500: EnhancedErrorSchema,
+  503: EnhancedErrorSchema,
 };
 
 /** A Domus-added error body (see the module comment). */
@@ -98,6 +103,7 @@ export function enhancedErrorHandler(
   reply: FastifyReply,
 ): FastifyReply {
   const body = enhancedErrorBody(error, request);
+  if (body.status === 503) reply.header('retry-after', String(RETRY_AFTER_S));
   return reply.status(body.status).send(body);
 }
 
@@ -107,6 +113,10 @@ export function enhancedErrorBody(error: FastifyError | Error, request: FastifyR
   if (fastifyError.validation) return validationError(fastifyError as Required<FastifyError>, request.id);
   if (fastifyError.statusCode !== undefined && fastifyError.statusCode < 500) {
     return domusError('invalid_request', request.id, error.message);
+  }
+  if (isStorageUnavailable(error)) {
+    request.log.warn({ trace: request.id }, 'entitlement API request failed: database unavailable');
+    return domusError('service_unavailable', request.id);
   }
   request.log.error({ err: error, trace: request.id }, 'entitlement API request failed');
   return new PassError('internal_server_error').toBody(request.id) as EnhancedErrorBody;

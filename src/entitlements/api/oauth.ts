@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { isStorageUnavailable, RETRY_AFTER_S } from '../../platform/storage/unavailable.js';
 import { DcrError } from '../dcr/dcr-service.js';
 
 export const OAuthErrorSchema = Type.Object(
@@ -19,6 +20,13 @@ export function oauthErrorHandler(error: FastifyError | Error, request: FastifyR
   const statusCode = (error as FastifyError).statusCode;
   if ((error as FastifyError).validation || (statusCode !== undefined && statusCode < 500)) {
     return reply.status(400).send({ error: 'invalid_request', error_description: error.message });
+  }
+  if (isStorageUnavailable(error)) {
+    request.log.warn({ trace: request.id }, 'client registration request failed: database unavailable');
+    reply.header('retry-after', String(RETRY_AFTER_S));
+    return reply
+      .status(503)
+      .send({ error: 'temporarily_unavailable', error_description: 'the database is unavailable; retry later' });
   }
   request.log.error({ err: error, trace: request.id }, 'client registration request failed');
   return reply.status(500).send({ error: 'server_error' });

@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, type TSchema, Type } from 'typebox';
+import { isStorageUnavailable, RETRY_AFTER_S } from '../storage/unavailable.js';
 import type { HttpServer } from './server.js';
 
 /** A refused operator request: `{ error: { code, message } }` with this status. */
@@ -20,7 +21,13 @@ export class AdminError extends Error {
 }
 
 export const AdminErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
-export const adminErrors = { 400: AdminErrorBody, 401: AdminErrorBody, 404: AdminErrorBody, 409: AdminErrorBody };
+export const adminErrors = {
+  400: AdminErrorBody,
+  401: AdminErrorBody,
+  404: AdminErrorBody,
+  409: AdminErrorBody,
+  503: AdminErrorBody,
+};
 export const adminSecurity = [{ adminToken: [] }];
 
 /**
@@ -40,6 +47,13 @@ export function adminScope(app: HttpServer, adminToken: string): void {
     }
     if (error.validation || (error.statusCode !== undefined && error.statusCode < 500)) {
       return reply.status(400).send({ error: { code: 'invalid_request', message: error.message } });
+    }
+    if (isStorageUnavailable(error)) {
+      request.log.warn({ code: (error as { code?: string }).code }, 'admin request failed: database unavailable');
+      return reply
+        .status(503)
+        .header('retry-after', String(RETRY_AFTER_S))
+        .send({ error: { code: 'unavailable', message: 'the database is unavailable; retry later' } });
     }
     request.log.error({ err: error }, 'admin request failed');
     return reply.status(500).send({ error: { code: 'internal', message: 'internal server error' } });

@@ -20,9 +20,14 @@ export interface Storage {
 
 const INT8_OID = 20;
 
+/** How long a request waits for a PostgreSQL connection before it is answered 503. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 /**
- * Opens storage. `onConnectionError` hears errors of idle PostgreSQL connections (a server
- * restart, a terminated backend): the pool replaces them, and they must not crash the process.
+ * Opens storage. `onConnectionError` hears errors of PostgreSQL connections, idle or checked out
+ * (a server restart or failover, a terminated backend, a cut network): the pool replaces them,
+ * the request that held one fails with an error isStorageUnavailable() recognises (so it is
+ * answered 503), and none of them may end the process.
  */
 export function openStorage(
   target: DatabaseTarget,
@@ -33,13 +38,18 @@ export function openStorage(
     const pool = new pg.Pool({
       connectionString: target.url,
       max: poolSize,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
       // Epoch-millisecond columns are bigint; they fit a JS number.
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
           oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
+    // The pool hears errors of idle clients only. A checked-out client (a transaction waiting
+    // for its next statement) emits its own 'error' event, which would end the process unheard.
     pool.on('error', onConnectionError);
+    pool.on('connect', (client) => client.on('error', onConnectionError));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withPreparedStatements(pool) }) });
     const changes = postgresChangeSignal(target.listenUrl ?? target.url, onConnectionError);
     return {
