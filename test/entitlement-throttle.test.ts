@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { clientKey, Throttle } from '../src/entitlements/api/throttle.js';
+import { clientKey, Throttle } from '../src/platform/limits/throttle.js';
 import { assertAdobeErrorBody } from './support/adobe-contract.js';
 import { type TestDatabase, testDatabases } from './support/databases.js';
 import { accessToken, call } from './support/pass-client.js';

@@ -11,12 +11,12 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpServer } from '../../platform/http/server.js';
+import { clientKey, type Throttle } from '../../platform/limits/throttle.js';
 import { type CorsOrigins, corsHook } from './cors.js';
 import { domusError, enhancedErrorHandler } from './enhanced-errors.js';
 import { notFoundHandler } from './methods.js';
 import { oauthErrorHandler } from './oauth.js';
 import { type RequestContextDeps, requestContextHook } from './request-context.js';
-import { clientKey, type Throttle } from './throttle.js';
 
 export type RoutePlugin = (scope: HttpServer) => Promise<void> | void;
 

@@ -17,8 +17,8 @@
  */
 import { isIPv6 } from 'node:net';
 import { sql } from 'kysely';
-import type { ThrottleLimits } from '../../platform/config.js';
-import type { Storage } from '../../platform/storage/database.js';
+import type { ThrottleLimits } from '../config.js';
+import type { Storage } from '../storage/database.js';
 
 export interface ThrottleDecision {
   allowed: boolean;
