@@ -99,7 +99,7 @@ for (const kind of testDatabases()) {
     });
 
     it('refuses in the database, atomically: concurrent requests never exceed the burst', async () => {
-      const throttle = new Throttle(first.domus.storage, { ratePerS: 1, burst: 5 });
+      const throttle = new Throttle(first.domus.storage, 'api', { ratePerS: 1, burst: 5 });
       const now = Date.now();
       const decisions = await Promise.all(Array.from({ length: 40 }, () => throttle.take('ip:198.51.100.1', now)));
       assert.equal(decisions.filter((d) => d.allowed).length, 5);
@@ -107,7 +107,7 @@ for (const kind of testDatabases()) {
     });
 
     it('refills at the rate, up to the burst, and a refused request costs nothing', async () => {
-      const throttle = new Throttle(first.domus.storage, { ratePerS: 0.5, burst: 2 });
+      const throttle = new Throttle(first.domus.storage, 'api', { ratePerS: 0.5, burst: 2 });
       const key = 'ip:198.51.100.2';
       const t0 = 1_000_000_000_000;
       assert.equal((await throttle.take(key, t0)).allowed, true);
@@ -123,6 +123,28 @@ for (const kind of testDatabases()) {
       assert.equal((await throttle.take(key, t0 + 30_000)).allowed, false, 'a clock going back refills nothing');
       assert.equal(await throttle.purge(t0 + 60_000 + 3_999), 0);
       assert.equal(await throttle.purge(t0 + 60_000 + 4_001), 1, 'a bucket that is full again is deleted');
+    });
+
+    it('shares the table between limits of different rates: namespaced keys, each purge its own (issue 9)', async () => {
+      const fast = new Throttle(first.domus.storage, 'fast', { ratePerS: 1, burst: 1 });
+      const slow = new Throttle(first.domus.storage, 'slow', { ratePerS: 1 / 3600, burst: 1 });
+      const t0 = 1_000_000_000_000;
+      assert.equal((await fast.take('ip:198.51.100.3', t0)).allowed, true);
+      assert.equal((await fast.take('ip:198.51.100.3', t0)).allowed, false);
+      assert.equal((await slow.take('ip:198.51.100.3', t0)).allowed, true, 'another namespace, another bucket');
+      assert.deepEqual(await slow.take('ip:198.51.100.3', t0), { allowed: false, retryAfterS: 3600 });
+      assert.deepEqual(await slow.peek('ip:198.51.100.3', t0 + 600_000), { allowed: false, retryAfterS: 3000 });
+      assert.equal((await fast.peek('ip:198.51.100.3', t0 + 1000)).allowed, true);
+      const keys = (await first.domus.storage.db.selectFrom('throttle_buckets').select('key').execute()).map(
+        (r) => r.key,
+      );
+      assert.deepEqual(keys.sort(), ['fast:ip:198.51.100.3', 'slow:ip:198.51.100.3']);
+      // Ten seconds on, the fast bucket is full again but the slow one is not: purges delete only their own.
+      assert.equal(await slow.purge(t0 + 10_000), 0);
+      assert.equal(await fast.purge(t0 + 10_000), 1);
+      assert.equal(await fast.purge(t0 + 7_200_000), 0, 'never the buckets of another namespace');
+      assert.equal(await slow.purge(t0 + 7_200_000), 1);
+      assert.throws(() => new Throttle(first.domus.storage, 'a_b%', { ratePerS: 1, burst: 1 }), /namespace/);
     });
 
     it('keys on X-Forwarded-For only from a trusted proxy', async () => {

@@ -83,7 +83,7 @@ export async function createEntitlementModule(parts: {
   const statements = await SoftwareStatements.load(parts.keyStore);
   const registrations = new ClientRegistrations(parts.storage);
   const accessTokens = await AccessTokens.load(parts.keyStore, parts.config.accessTokenTtlS);
-  const throttle = parts.config.throttle ? new Throttle(parts.storage, parts.config.throttle) : null;
+  const throttle = parts.config.throttle ? new Throttle(parts.storage, 'api', parts.config.throttle) : null;
   const dcr = new Dcr({ statements, store, registrations, tokens: accessTokens });
   const demoUsers = DemoUsers.load(parts.config.demoUsersFile);
   const profiles = new ProfileStore(parts.storage.db, parts.sealer, parts.storage.dialect);

@@ -1,11 +1,19 @@
 /**
- * The request throttle of the entitlement API (pass-api.md §7, pass-rest-api-v2.md §10): a token
- * bucket per client, `burst` tokens at first, refilled at `ratePerS`, one token per request.
+ * Token buckets in the database, the one mechanism behind every rate limit of Domus: the request
+ * throttle of the entitlement API (pass-api.md §7, pass-rest-api-v2.md §10), the domain
+ * protocol's limits on domain creation and new memberships, and the admin API's limit on failed
+ * token attempts. A bucket per client, `burst` tokens at first, refilled at `ratePerS`, one token
+ * per request.
  *
  * Buckets live in the `throttle_buckets` table, so every process of a deployment shares them,
  * and each request costs one atomic upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING, on
  * SQLite and PostgreSQL alike): the database serializes concurrent requests of one client, and
- * no read-then-write can race.
+ * no read-then-write can race. A take may run inside the caller's transaction (`db`), so a
+ * refused operation that rolls back gives its token back.
+ *
+ * Several limits with different rates share the table: each Throttle has a namespace, its keys
+ * are stored as `<namespace>:<key>`, and its purge deletes only buckets of its namespace that
+ * are full again by its own rate.
  *
  * Encoding of `tokens`: after an allowed request it holds the tokens left (≥ 0); after a refused
  * one it holds the tokens left minus one (< 0). So the stored value is always "refilled − 1", the
@@ -16,9 +24,10 @@
  * DOMUS_TRUSTED_PROXIES); IPv6 clients by their /64, since one host can use a whole /64.
  */
 import { isIPv6 } from 'node:net';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { ThrottleLimits } from '../config.js';
 import type { Storage } from '../storage/database.js';
+import type { Database } from '../storage/schema.js';
 
 export interface ThrottleDecision {
   allowed: boolean;
@@ -26,13 +35,23 @@ export interface ThrottleDecision {
   retryAfterS: number;
 }
 
-export class Throttle {
-  constructor(
-    private readonly storage: Storage,
-    readonly limits: ThrottleLimits,
-  ) {}
+/** Lower-case letters, digits and `-`: a namespace never holds the `:` that ends it. */
+const NAMESPACE = /^[a-z][a-z0-9-]{0,31}$/;
 
-  async take(key: string, now = Date.now()): Promise<ThrottleDecision> {
+export class Throttle {
+  readonly #prefix: string;
+
+  constructor(
+    private readonly storage: Pick<Storage, 'db' | 'dialect'>,
+    readonly namespace: string,
+    readonly limits: ThrottleLimits,
+  ) {
+    if (!NAMESPACE.test(namespace)) throw new Error(`bad throttle namespace "${namespace}"`);
+    this.#prefix = `${namespace}:`;
+  }
+
+  /** Takes one token from `key`'s bucket, in `db` (a transaction of the caller's, or the pool). */
+  async take(key: string, now = Date.now(), db: Kysely<Database> = this.storage.db): Promise<ThrottleDecision> {
     const { ratePerS, burst } = this.limits;
     const t = sql.ref('throttle_buckets.tokens');
     const at = sql.ref('throttle_buckets.updated_at');
@@ -47,24 +66,42 @@ export class Throttle {
         : sql`min(${burst}, ${refilled}) - 1`;
     const updatedAt =
       this.storage.dialect === 'postgres' ? sql`greatest(${at}, ${now}::bigint)` : sql`max(${at}, ${now})`;
-    const row = await this.storage.db
+    const row = await db
       .insertInto('throttle_buckets')
-      .values({ key, tokens: burst - 1, updated_at: now })
+      .values({ key: this.#prefix + key, tokens: burst - 1, updated_at: now })
       .onConflict((oc) =>
         oc.column('key').doUpdateSet({ tokens: sql<number>`${tokens}`, updated_at: sql<number>`${updatedAt}` }),
       )
       .returning('tokens')
       .executeTakeFirstOrThrow();
-    const left = Number(row.tokens);
-    if (left >= 0) return { allowed: true, retryAfterS: 0 };
-    return { allowed: false, retryAfterS: Math.max(1, Math.ceil(-left / ratePerS)) };
+    return this.#decision(Number(row.tokens));
   }
 
-  /** Deletes the buckets that are full again (a full bucket and no bucket are the same). */
+  /** What a take would answer now, without taking anything (one read, no write). */
+  async peek(key: string, now = Date.now()): Promise<ThrottleDecision> {
+    const row = await this.storage.db
+      .selectFrom('throttle_buckets')
+      .select(['tokens', 'updated_at'])
+      .where('key', '=', this.#prefix + key)
+      .executeTakeFirst();
+    if (!row) return { allowed: true, retryAfterS: 0 };
+    const stored = Number(row.tokens);
+    const level = stored < 0 ? stored + 1 : stored;
+    const refilled = level + (Math.max(0, now - Number(row.updated_at)) * this.limits.ratePerS) / 1000;
+    return this.#decision(Math.min(this.limits.burst, refilled) - 1);
+  }
+
+  #decision(left: number): ThrottleDecision {
+    if (left >= 0) return { allowed: true, retryAfterS: 0 };
+    return { allowed: false, retryAfterS: Math.max(1, Math.ceil(-left / this.limits.ratePerS)) };
+  }
+
+  /** Deletes this namespace's buckets that are full again (a full bucket and no bucket are the same). */
   async purge(now = Date.now()): Promise<number> {
     const fullAfterMs = Math.ceil((this.limits.burst / this.limits.ratePerS) * 1000);
     const result = await this.storage.db
       .deleteFrom('throttle_buckets')
+      .where(sql`substr(${sql.ref('key')}, 1, ${this.#prefix.length})`, '=', this.#prefix)
       .where('updated_at', '<', now - fullAfterMs)
       .executeTakeFirst();
     return Number(result.numDeletedRows);

@@ -14,12 +14,14 @@ import * as domains from './migrations/2026-11-25-01-domains.js';
 import * as entitlements from './migrations/2026-11-25-02-entitlements.js';
 import * as oidcPayloads from './migrations/2026-11-25-03-oidc-payloads.js';
 import * as logoutHandover from './migrations/2026-12-01-01-logout-handover.js';
+import * as throttleNamespaces from './migrations/2026-12-05-02-throttle-namespaces.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-01-domains': domains,
   '2026-11-25-02-entitlements': entitlements,
   '2026-11-25-03-oidc-payloads': oidcPayloads,
   '2026-12-01-01-logout-handover': logoutHandover,
+  '2026-12-05-02-throttle-namespaces': throttleNamespaces,
 };
 
 /** An auto-increment integer primary key `id`, spelled for the dialect at hand. */
