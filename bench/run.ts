@@ -102,11 +102,24 @@ async function postgresVersion(): Promise<string> {
   }
 }
 
+/**
+ * The domain protocol's rate limits stay on, so a new machine's join pays for its buckets as in
+ * production, but high enough that the thousands of machines of one benchmark address never meet
+ * them (DOMUS_BENCH_DOMAIN_LIMITS=off measures without them).
+ */
+const DOMAIN_LIMIT = process.env.DOMUS_BENCH_DOMAIN_LIMITS === 'off' ? 'off' : '1000000/s,1000000';
+const DOMAIN_LIMITS = {
+  DOMUS_DOMAIN_CREATE_LIMIT_MACHINE: DOMAIN_LIMIT,
+  DOMUS_DOMAIN_CREATE_LIMIT_ADDRESS: DOMAIN_LIMIT,
+  DOMUS_DOMAIN_JOIN_LIMIT_MACHINE: DOMAIN_LIMIT,
+  DOMUS_DOMAIN_JOIN_LIMIT_ADDRESS: DOMAIN_LIMIT,
+};
+
 async function measureDatabase(name: DatabaseFigures['name'], database: TestDatabase): Promise<DatabaseFigures> {
   const profileDir = options.profile
     ? path.join(REPO_ROOT, 'bench', 'results', 'profiles', name.toLowerCase())
     : undefined;
-  const server = await startDomus({ databaseUrl: database.url, cpuProfileDir: profileDir });
+  const server = await startDomus({ databaseUrl: database.url, cpuProfileDir: profileDir, env: DOMAIN_LIMITS });
   log(`${name}: domus serve at ${server.url} (pid ${server.pid})`);
   try {
     const throughput = await measureThroughput(server, settings);

@@ -10,9 +10,11 @@ import { HOUSEHOLD_TOKEN_ISSUER } from './entitlements/tokens/household-tokens.j
 import type { Config } from './platform/config.js';
 import { CryptoWorkers } from './platform/crypto/crypto-workers.js';
 import { Sealer } from './platform/crypto/sealing.js';
+import { AdminGuard } from './platform/http/admin.js';
 import { createHttpServer, type HttpServer } from './platform/http/server.js';
 import { KeyStore } from './platform/keys/key-store.js';
 import { loadSecrets, type Secrets } from './platform/keys/secrets.js';
+import { Throttle } from './platform/limits/throttle.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { openStorage, type Storage } from './platform/storage/database.js';
 import { migrateToLatest, pendingMigrations } from './platform/storage/migrate.js';
@@ -100,12 +102,18 @@ export async function createDomus(config: Config, logger = createLogger(config.l
   issuers.add(HOUSEHOLD_TOKEN_ISSUER, [entitlements.householdTokens.publicJwk]);
   if (config.demo && (await entitlements.seedDemo())) logger.info('seeded the demo data');
   const http = await createHttpServer({ logger, trustedProxies: config.trustedProxies, version: VERSION });
-  await domains.mount(http, secrets.adminToken, SERVER_NAME);
-  await entitlements.mount(http, secrets.adminToken);
+  const adminGuard = new AdminGuard(
+    secrets.adminToken,
+    config.adminAuthLimit && new Throttle(storage, 'admin-auth', config.adminAuthLimit),
+  );
+  await domains.mount(http, adminGuard, SERVER_NAME);
+  await entitlements.mount(http, adminGuard);
   await http.ready();
 
   const purge = setInterval(() => {
     domains.purgeMessages().catch((error) => logger.warn({ err: error }, 'purging seen message ids failed'));
+    domains.purgeLimits().catch((error) => logger.warn({ err: error }, 'purging rate-limit buckets failed'));
+    adminGuard.purge().catch((error) => logger.warn({ err: error }, 'purging admin-token buckets failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
 

@@ -7,6 +7,8 @@ export const DOMAIN_ERRORS = {
   REQ_SIGNATURE_INVALID: { code: 101, status: 400 },
   REQ_REPLAYED: { code: 102, status: 409 },
   REQ_TIMESTAMP_OUT_OF_RANGE: { code: 103, status: 400 },
+  /** Ours, not the RI's: a rate limit of limits.ts; the answer carries Retry-After. */
+  REQ_RATE_LIMITED: { code: 104, status: 429 },
   REQ_UNSUPPORTED_VERSION: { code: 105, status: 400 },
   REQ_AUTH_TOKEN_INVALID_EXPIRED: { code: 110, status: 401 },
   REQ_MACHINE_TOKEN_INVALID_EXPIRED: { code: 111, status: 401 },
@@ -26,6 +28,8 @@ export class DomainError extends Error {
   constructor(
     readonly errorName: DomainErrorName,
     message: string,
+    /** Whole seconds a client should wait before trying again, when that is known. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.code = DOMAIN_ERRORS[errorName].code;

@@ -2,7 +2,8 @@
  * Join (registration), domain-protocol.md §6, in the RI's order: domain → authentication →
  * re-join name → disabled → membership → keys → credentials. Everything up to the keys runs in
  * one transaction under the domain row's lock, so a refused join changes nothing and member
- * limits hold across processes.
+ * limits hold across processes. Creating the domain and adding a membership take the request's
+ * rate limits (limits.ts) in that transaction.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/storage/schema.js';
@@ -84,6 +85,7 @@ async function lockOrCreate(
 ) {
   const existing = await deps.store.lockDomain(trx, mode, name);
   if (existing) return existing;
+  await deps.limits.creation(trx, now);
   const defaults = deps.defaults[mode];
   await deps.store.createDomain(trx, mode, name, { ...defaults, authNamespace: null, disabled: false }, now);
   const created = await deps.store.lockDomain(trx, mode, name);
@@ -114,6 +116,7 @@ async function admit(
     const machines = await deps.store.listMachines(trx, domain.id);
     const sameMachine = machines.find((machine) => machinesMatch(machine.components, components));
     if (sameMachine) {
+      await deps.limits.membership(trx, now);
       await deps.store.addRegistration(trx, domain.id, guid, sameMachine.id, now);
       return domain.memberCount;
     }
@@ -122,6 +125,7 @@ async function admit(
   if (domain.maxMembership !== null && domain.memberCount >= domain.maxMembership) {
     throw new DomainError('DOM_LIMIT_REACHED', `this domain is limited to ${domain.maxMembership} machines`);
   }
+  await deps.limits.membership(trx, now);
   const machineRow = await deps.store.addMachine(trx, domain.id, components, now);
   await deps.store.addRegistration(trx, domain.id, guid, machineRow, now);
   return domain.memberCount + 1;

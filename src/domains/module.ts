@@ -5,6 +5,7 @@
 import type { Config } from '../platform/config.js';
 import type { CryptoWorkers } from '../platform/crypto/crypto-workers.js';
 import type { Sealer } from '../platform/crypto/sealing.js';
+import type { AdminGuard } from '../platform/http/admin.js';
 import type { HttpServer } from '../platform/http/server.js';
 import type { KeyStore } from '../platform/keys/key-store.js';
 import type { Storage } from '../platform/storage/database.js';
@@ -14,6 +15,7 @@ import { DomainAdmin } from './admin.js';
 import { DomainCa } from './domain-ca.js';
 import { DomainKeys } from './domain-keys.js';
 import { RequestVerifier } from './envelope.js';
+import { DomainLimits, NO_LIMITS } from './limits.js';
 import { MachineTokens } from './machine-tokens.js';
 import type { DomainDeps } from './policy.js';
 import { adminRoutes } from './routes/admin-routes.js';
@@ -26,9 +28,11 @@ export interface DomainModule {
   machineTokens: MachineTokens;
   admin: DomainAdmin;
   /** Mounts the device routes at the root and the operator routes under /admin/v1. */
-  mount(app: HttpServer, adminToken: string, serverName: string): Promise<void>;
+  mount(app: HttpServer, guard: AdminGuard, serverName: string): Promise<void>;
   /** Forgets message ids older than the replay window; returns how many. */
   purgeMessages(): Promise<number>;
+  /** Deletes the rate-limit buckets that are full again; returns how many. */
+  purgeLimits(): Promise<number>;
 }
 
 export async function createDomainModule(parts: {
@@ -58,7 +62,10 @@ export async function createDomainModule(parts: {
     defaults: { anonymous: config.anonymousDefaults, identity: config.identityDefaults },
     publicRoot: parts.publicRoot,
     replayWindowMs,
+    // The protocol routes bind the limits of each request; joins of no client are not limited.
+    limits: NO_LIMITS,
   };
+  const limits = new DomainLimits(storage, config.domainLimits);
   const verifier = new RequestVerifier(
     machineTokens,
     parts.crypto,
@@ -73,7 +80,7 @@ export async function createDomainModule(parts: {
     ca,
     machineTokens,
     admin,
-    async mount(app, adminToken, serverName) {
+    async mount(app, guard, serverName) {
       await app.register(async (scope) =>
         protocolRoutes(scope, {
           domain: deps,
@@ -82,10 +89,12 @@ export async function createDomainModule(parts: {
           ca,
           toleranceSeconds: config.timestampToleranceS,
           serverName,
+          limits,
         }),
       );
-      await app.register(async (scope) => adminRoutes(scope, { admin, adminToken }), { prefix: '/admin/v1' });
+      await app.register(async (scope) => adminRoutes(scope, { admin, guard }), { prefix: '/admin/v1' });
     },
     purgeMessages: () => store.purgeMessages(storage.db, Date.now() - replayWindowMs),
+    purgeLimits: () => limits.purge(),
   };
 }

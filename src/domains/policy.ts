@@ -4,6 +4,7 @@ import type { Storage } from '../platform/storage/database.js';
 import type { AuthClaims } from '../platform/tokens/auth-tokens.js';
 import type { DomainKeys } from './domain-keys.js';
 import { DomainError } from './errors.js';
+import type { JoinLimits } from './limits.js';
 import type { DomainRecord, Mode } from './records.js';
 import type { DomainStore } from './store.js';
 
@@ -17,6 +18,8 @@ export interface DomainDeps {
   publicRoot(): string;
   /** How long a message id stays remembered. */
   replayWindowMs: number;
+  /** Rate limits a join takes as it creates a domain or adds a membership (limits.ts); per request. */
+  limits: JoinLimits;
 }
 
 /** Which domain a request addresses: anonymous domains by URL, identity domains by auth token. */

@@ -9,6 +9,7 @@
 import type { Config } from '../platform/config.js';
 import type { CryptoWorkers } from '../platform/crypto/crypto-workers.js';
 import type { Sealer } from '../platform/crypto/sealing.js';
+import type { AdminGuard } from '../platform/http/admin.js';
 import type { HttpServer } from '../platform/http/server.js';
 import type { KeyStore } from '../platform/keys/key-store.js';
 import { Throttle } from '../platform/limits/throttle.js';
@@ -66,7 +67,7 @@ export interface EntitlementModule {
   householdTokens: HouseholdTokens;
   /** Seeds the demo data into an empty database; answers whether it did. */
   seedDemo(): Promise<boolean>;
-  mount(app: HttpServer, adminToken: string): Promise<void>;
+  mount(app: HttpServer, guard: AdminGuard): Promise<void>;
 }
 
 export async function createEntitlementModule(parts: {
@@ -115,8 +116,8 @@ export async function createEntitlementModule(parts: {
     mediaTokens,
     householdTokens,
     seedDemo: () => seedDemoData(store),
-    async mount(app, adminToken) {
-      await app.register(async (scope) => operatorRoutes(scope, { store, statements, adminToken }), {
+    async mount(app, guard) {
+      await app.register(async (scope) => operatorRoutes(scope, { store, statements, guard }), {
         prefix: '/admin/v1',
       });
       await mountPassApi(

@@ -17,6 +17,13 @@ describe('configuration', () => {
     assert.equal(config.credentialLifetimeS, 30 * 24 * 3600);
     assert.deepEqual(config.throttle, { ratePerS: 1, burst: 10 });
     assert.equal(config.accessTokenTtlS, 21_600);
+    assert.deepEqual(config.domainLimits, {
+      createPerMachine: { ratePerS: 1 / 3600, burst: 20 },
+      createPerAddress: { ratePerS: 100 / 3600, burst: 200 },
+      joinPerMachine: { ratePerS: 10 / 3600, burst: 50 },
+      joinPerAddress: { ratePerS: 1000 / 3600, burst: 1000 },
+    });
+    assert.deepEqual(config.adminAuthLimit, { ratePerS: 1 / 60, burst: 10 });
   });
 
   it('reads the throttle limits', () => {
@@ -24,6 +31,37 @@ describe('configuration', () => {
     assert.equal(loadConfig({ DOMUS_THROTTLE: 'off' }).throttle, null);
     for (const bad of ['1/m,10', '0/s,10', '1/s,0', '1/s', 'fast']) {
       assert.throws(() => loadConfig({ DOMUS_THROTTLE: bad }), /DOMUS_THROTTLE/, bad);
+    }
+  });
+
+  it('reads the rate limits of the domain protocol and the admin API, in any period (issue 9)', () => {
+    const config = loadConfig({
+      DOMUS_DOMAIN_CREATE_LIMIT_MACHINE: '3/d,5',
+      DOMUS_DOMAIN_CREATE_LIMIT_ADDRESS: 'off',
+      DOMUS_DOMAIN_JOIN_LIMIT_MACHINE: '2/min, 4',
+      DOMUS_DOMAIN_JOIN_LIMIT_ADDRESS: '0.5/s,100',
+      DOMUS_ADMIN_AUTH_LIMIT: 'OFF',
+    });
+    assert.deepEqual(config.domainLimits, {
+      createPerMachine: { ratePerS: 3 / 86_400, burst: 5 },
+      createPerAddress: null,
+      joinPerMachine: { ratePerS: 2 / 60, burst: 4 },
+      joinPerAddress: { ratePerS: 0.5, burst: 100 },
+    });
+    assert.equal(config.adminAuthLimit, null);
+    assert.deepEqual(loadConfig({ DOMUS_THROTTLE: '60/min,5' }).throttle, { ratePerS: 1, burst: 5 });
+    for (const name of [
+      'DOMUS_DOMAIN_CREATE_LIMIT_MACHINE',
+      'DOMUS_DOMAIN_JOIN_LIMIT_ADDRESS',
+      'DOMUS_ADMIN_AUTH_LIMIT',
+    ]) {
+      for (const bad of ['1/w,10', '1/h', '0/h,1', '1/h,0', 'none']) {
+        assert.throws(
+          () => loadConfig({ [name]: bad }),
+          (error: Error) => error.message.includes(name),
+          bad,
+        );
+      }
     }
   });
 

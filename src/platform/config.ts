@@ -43,6 +43,10 @@ export interface Config {
   demoUsersFile: string | undefined;
   /** Request throttle of the entitlement API per client IP, or null when off. */
   throttle: ThrottleLimits | null;
+  /** Rate limits of the domain protocol; each null when off. */
+  domainLimits: DomainLimitsConfig;
+  /** Wrong admin tokens per client address, or null when off. */
+  adminAuthLimit: ThrottleLimits | null;
   accessTokenTtlS: number;
   /** Lifetime of the media tokens authorize decisions carry, seconds. */
   mediaTokenTtlS: number;
@@ -53,6 +57,14 @@ export interface ThrottleLimits {
   ratePerS: number;
   /** Bucket size: the requests a new client may make at once. */
   burst: number;
+}
+
+/** Domain creations and new memberships, per machine GUID and per client address (docs/domain-server.md). */
+export interface DomainLimitsConfig {
+  createPerMachine: ThrottleLimits | null;
+  createPerAddress: ThrottleLimits | null;
+  joinPerMachine: ThrottleLimits | null;
+  joinPerAddress: ThrottleLimits | null;
 }
 
 export interface PolicyDefaults {
@@ -164,7 +176,32 @@ export const OPTIONS: readonly Option[] = [
   {
     env: 'DOMUS_THROTTLE',
     default: "`1/s,10` (Adobe's: 1 request/s after a burst of 10)",
-    doc: 'entitlement API request limit per client IP: `off`, or `<rate>/s,<burst>`',
+    doc: 'entitlement API requests per client IP: `off` or `<n>/<period>,<burst>` (period `s`, `min`, `h`, `d`)',
+  },
+  {
+    env: 'DOMUS_DOMAIN_CREATE_LIMIT_MACHINE',
+    default: '`1/h,20`',
+    doc: 'domains one machine GUID may create (by the first join of a new domain); same syntax',
+  },
+  {
+    env: 'DOMUS_DOMAIN_CREATE_LIMIT_ADDRESS',
+    default: '`100/h,200`',
+    doc: 'domains one client address (IPv6: its /64) may create; same syntax',
+  },
+  {
+    env: 'DOMUS_DOMAIN_JOIN_LIMIT_MACHINE',
+    default: '`10/h,50`',
+    doc: 'joins that add a membership, per machine GUID (a member re-joining is not counted); same syntax',
+  },
+  {
+    env: 'DOMUS_DOMAIN_JOIN_LIMIT_ADDRESS',
+    default: '`1000/h,1000`',
+    doc: 'joins that add a membership, per client address; same syntax',
+  },
+  {
+    env: 'DOMUS_ADMIN_AUTH_LIMIT',
+    default: '`1/min,10`',
+    doc: 'wrong admin tokens per client address; past it the address gets 429 on the admin API; same syntax',
   },
   {
     env: 'DOMUS_ACCESS_TOKEN_TTL_S',
@@ -219,7 +256,29 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel(read('DOMUS_LOG_LEVEL') ?? 'info'),
     demo: boolean('DOMUS_DEMO', read('DOMUS_DEMO'), read('DOMUS_DATABASE_URL') === undefined),
     demoUsersFile: read('DOMUS_DEMO_USERS_FILE'),
-    throttle: throttle(read('DOMUS_THROTTLE')),
+    throttle: rateLimit('DOMUS_THROTTLE', read('DOMUS_THROTTLE'), { ratePerS: 1, burst: 10 }),
+    domainLimits: {
+      createPerMachine: rateLimit('DOMUS_DOMAIN_CREATE_LIMIT_MACHINE', read('DOMUS_DOMAIN_CREATE_LIMIT_MACHINE'), {
+        ratePerS: 1 / HOUR_S,
+        burst: 20,
+      }),
+      createPerAddress: rateLimit('DOMUS_DOMAIN_CREATE_LIMIT_ADDRESS', read('DOMUS_DOMAIN_CREATE_LIMIT_ADDRESS'), {
+        ratePerS: 100 / HOUR_S,
+        burst: 200,
+      }),
+      joinPerMachine: rateLimit('DOMUS_DOMAIN_JOIN_LIMIT_MACHINE', read('DOMUS_DOMAIN_JOIN_LIMIT_MACHINE'), {
+        ratePerS: 10 / HOUR_S,
+        burst: 50,
+      }),
+      joinPerAddress: rateLimit('DOMUS_DOMAIN_JOIN_LIMIT_ADDRESS', read('DOMUS_DOMAIN_JOIN_LIMIT_ADDRESS'), {
+        ratePerS: 1000 / HOUR_S,
+        burst: 1000,
+      }),
+    },
+    adminAuthLimit: rateLimit('DOMUS_ADMIN_AUTH_LIMIT', read('DOMUS_ADMIN_AUTH_LIMIT'), {
+      ratePerS: 1 / 60,
+      burst: 10,
+    }),
     accessTokenTtlS: integer('DOMUS_ACCESS_TOKEN_TTL_S', read('DOMUS_ACCESS_TOKEN_TTL_S'), 21_600, 60, 30 * 86_400),
     mediaTokenTtlS: integer('DOMUS_MEDIA_TOKEN_TTL_S', read('DOMUS_MEDIA_TOKEN_TTL_S'), 420, 10, 86_400),
   };
@@ -252,14 +311,19 @@ function limit(name: string, raw: string | undefined, fallback: number | null): 
   return integer(name, raw, 0, 0);
 }
 
-function throttle(raw: string | undefined): ThrottleLimits | null {
-  if (raw === undefined) return { ratePerS: 1, burst: 10 };
+const HOUR_S = 3600;
+const PERIOD_S: Record<string, number> = { s: 1, min: 60, h: HOUR_S, d: 24 * HOUR_S };
+
+/** A token-bucket limit: `off`, or `<count>/<s|min|h|d>,<burst>` (`count` per period after a burst of `burst`). */
+function rateLimit(name: string, raw: string | undefined, fallback: ThrottleLimits): ThrottleLimits | null {
+  if (raw === undefined) return fallback;
   if (/^off$/i.test(raw)) return null;
-  const match = /^(\d+(?:\.\d+)?)\s*\/\s*s\s*,\s*(\d+)$/i.exec(raw);
-  const ratePerS = Number(match?.[1]);
-  const burst = Number(match?.[2]);
+  const match = /^(\d+(?:\.\d+)?)\s*\/\s*(s|min|h|d)\s*,\s*(\d+)$/i.exec(raw);
+  const count = Number(match?.[1]);
+  const ratePerS = count / (PERIOD_S[match?.[2]?.toLowerCase() ?? ''] ?? Number.NaN);
+  const burst = Number(match?.[3]);
   if (!match || !(ratePerS > 0) || ratePerS > 1_000_000 || burst < 1 || burst > 1_000_000) {
-    throw new ConfigError(`DOMUS_THROTTLE must be "off" or "<rate>/s,<burst>" (e.g. "1/s,10"), got "${raw}"`);
+    throw new ConfigError(`${name} must be "off" or "<count>/<s|min|h|d>,<burst>" (e.g. "1/s,10"), got "${raw}"`);
   }
   return { ratePerS, burst };
 }

@@ -16,6 +16,19 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * Every rate limit off. Tests make many requests from one address; the limits' own tests turn
+ * them on, and tests that start `domus serve` processes under load spread this into their env.
+ */
+export const NO_RATE_LIMITS: Record<string, string> = {
+  DOMUS_THROTTLE: 'off',
+  DOMUS_DOMAIN_CREATE_LIMIT_MACHINE: 'off',
+  DOMUS_DOMAIN_CREATE_LIMIT_ADDRESS: 'off',
+  DOMUS_DOMAIN_JOIN_LIMIT_MACHINE: 'off',
+  DOMUS_DOMAIN_JOIN_LIMIT_ADDRESS: 'off',
+  DOMUS_ADMIN_AUTH_LIMIT: 'off',
+};
+
 export async function startTestServer(database: TestDatabase, env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'domus-data-'));
   const config = loadConfig({
@@ -24,8 +37,7 @@ export async function startTestServer(database: TestDatabase, env: Record<string
     DOMUS_PORT: '0',
     DOMUS_LOG_LEVEL: 'silent',
     DOMUS_DB_POOL_SIZE: '4',
-    // Tests make many requests from one address; the throttle's own tests turn it on.
-    DOMUS_THROTTLE: 'off',
+    ...NO_RATE_LIMITS,
     ...env,
   });
   const domus = await createDomus(config);

@@ -1,6 +1,6 @@
 /** Operator routes of the domain server under /admin/v1 (operations.md). */
 import { Type } from 'typebox';
-import { adminErrors, adminScope, adminSecurity, Nullable } from '../../platform/http/admin.js';
+import { type AdminGuard, adminErrors, adminScope, adminSecurity, Nullable } from '../../platform/http/admin.js';
 import type { HttpServer } from '../../platform/http/server.js';
 import type { DomainAdmin } from '../admin.js';
 
@@ -40,9 +40,9 @@ const { 409: _conflict, ...errors } = adminErrors;
 const tags = ['admin: domains'];
 const security = adminSecurity;
 
-export async function adminRoutes(app: HttpServer, deps: { admin: DomainAdmin; adminToken: string }): Promise<void> {
+export async function adminRoutes(app: HttpServer, deps: { admin: DomainAdmin; guard: AdminGuard }): Promise<void> {
   const { admin } = deps;
-  adminScope(app, deps.adminToken);
+  adminScope(app, deps.guard);
 
   app.get(
     '/domains',

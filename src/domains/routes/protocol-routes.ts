@@ -13,6 +13,7 @@ import { DomainError } from '../errors.js';
 import { individualize } from '../individualization.js';
 import { join } from '../join.js';
 import { leave } from '../leave.js';
+import type { DomainLimits } from '../limits.js';
 import type { MachineTokens } from '../machine-tokens.js';
 import { ANONYMOUS_DOMAIN_NAME, type DomainDeps, type DomainTarget } from '../policy.js';
 import { IndividualizationAnswer, JoinAnswer, JoseBody, LeaveAnswer, ProtocolError, ServerVersion } from './schemas.js';
@@ -31,6 +32,8 @@ export interface ProtocolRouteDeps {
   ca: DomainCa;
   toleranceSeconds: number;
   serverName: string;
+  /** Rate limits of joins, bound to each request's machine and client address. */
+  limits: DomainLimits;
 }
 
 const PATH_VERSIONS: Record<string, ProtocolVersion> = { v3: 3, v4: 5 };
@@ -40,6 +43,7 @@ const ERROR_RESPONSES = {
   401: ProtocolError,
   403: ProtocolError,
   409: ProtocolError,
+  429: ProtocolError,
   500: ProtocolError,
   503: ProtocolError,
 };
@@ -52,6 +56,7 @@ export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const ver = request.routeOptions.config.ver ?? 5;
     if (error instanceof DomainError) {
+      if (error.retryAfterS !== undefined) reply.header('retry-after', String(error.retryAfterS));
       return reply
         .status(error.status)
         .send({ ver, error: { code: error.code, name: error.errorName, message: error.message } });
@@ -86,7 +91,8 @@ export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): 
       const handle = (target: (request: FastifyRequest) => DomainTarget) => async (request: FastifyRequest) => {
         const domain = target(request);
         const verified = await deps.verifier.verify(joseBody(request), { ver, op });
-        return op === 'join' ? join(deps.domain, verified, domain) : leave(deps.domain, verified, domain);
+        if (op === 'leave') return leave(deps.domain, verified, domain);
+        return join({ ...deps.domain, limits: deps.limits.of(verified.machine.guid, request.ip) }, verified, domain);
       };
       app.post(`/flashaccess/${segment}/${pathVersion}`, {
         config: { ver },

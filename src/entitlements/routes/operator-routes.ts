@@ -10,7 +10,7 @@
  */
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { type Static, Type } from 'typebox';
-import { AdminError, adminErrors, adminScope, adminSecurity } from '../../platform/http/admin.js';
+import { AdminError, type AdminGuard, adminErrors, adminScope, adminSecurity } from '../../platform/http/admin.js';
 import type { HttpServer } from '../../platform/http/server.js';
 import { type Application, type Mvpd, protocolOf } from '../operator/model.js';
 import type { SoftwareStatements } from '../operator/software-statements.js';
@@ -32,10 +32,10 @@ const security = adminSecurity;
 
 export async function operatorRoutes(
   app: HttpServer,
-  deps: { store: OperatorStore; statements: SoftwareStatements; adminToken: string },
+  deps: { store: OperatorStore; statements: SoftwareStatements; guard: AdminGuard },
 ): Promise<void> {
   const { store, statements } = deps;
-  adminScope(app, deps.adminToken);
+  adminScope(app, deps.guard);
   const notFound = (what: string) => new AdminError(404, 'not_found', `no such ${what}`);
 
   // Service providers
