@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openStorage } from '../../src/platform/storage/database.js';
 import type { TestDatabase } from '../support/databases.js';
+import { NO_RATE_LIMITS } from '../support/limits.js';
 import { domainRequest, individualize, post, protocolUrl, type TestMachine } from '../support/machines.js';
 import { type DomusProcess, startDomusServer } from '../support/processes.js';
 
@@ -48,7 +49,7 @@ export async function runKillCycles(options: KillCycleOptions): Promise<KillCycl
     DOMUS_DATA_DIR: dataDir,
     DOMUS_PORT: '0',
     DOMUS_LOG_LEVEL: 'error',
-    DOMUS_THROTTLE: 'off',
+    ...NO_RATE_LIMITS,
     DOMUS_DEMO: 'false',
   };
   /** guid → domain, for every acknowledged join not followed by an acknowledged leave. */

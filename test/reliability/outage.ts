@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestDatabase } from '../support/databases.js';
+import { NO_RATE_LIMITS } from '../support/limits.js';
 import { domainRequest, individualize, post, protocolUrl } from '../support/machines.js';
 import { type DomusProcess, startDomusServer } from '../support/processes.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -41,7 +42,7 @@ export async function startOutageRig(database: TestDatabase): Promise<OutageRig>
     DOMUS_DATA_DIR: dataDir,
     DOMUS_PORT: '0',
     DOMUS_LOG_LEVEL: 'error',
-    DOMUS_THROTTLE: 'off',
+    ...NO_RATE_LIMITS,
     DOMUS_DB_POOL_SIZE: '4',
   }).catch(async (error) => {
     await proxy.close();

@@ -6,6 +6,7 @@ import { createDomus, type Domus } from '../../src/app.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { type AdminCall, adminClient } from './admin-client.js';
 import type { TestDatabase } from './databases.js';
+import { NO_RATE_LIMITS } from './limits.js';
 
 export interface TestServer {
   domus: Domus;
@@ -15,19 +16,6 @@ export interface TestServer {
   admin: AdminCall;
   close(): Promise<void>;
 }
-
-/**
- * Every rate limit off. Tests make many requests from one address; the limits' own tests turn
- * them on, and tests that start `domus serve` processes under load spread this into their env.
- */
-export const NO_RATE_LIMITS: Record<string, string> = {
-  DOMUS_THROTTLE: 'off',
-  DOMUS_DOMAIN_CREATE_LIMIT_MACHINE: 'off',
-  DOMUS_DOMAIN_CREATE_LIMIT_ADDRESS: 'off',
-  DOMUS_DOMAIN_JOIN_LIMIT_MACHINE: 'off',
-  DOMUS_DOMAIN_JOIN_LIMIT_ADDRESS: 'off',
-  DOMUS_ADMIN_AUTH_LIMIT: 'off',
-};
 
 export async function startTestServer(database: TestDatabase, env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'domus-data-'));
