@@ -195,7 +195,7 @@ export interface UserAgentFlowTable {
   sealed_upstream: string | null;
 }
 
-/** Token buckets of the request throttle, shared by every process. */
+/** Token buckets of every rate limit (platform/limits/throttle.ts), shared by every process; `key` is `<namespace>:<client>`. */
 export interface ThrottleBucketTable {
   key: string;
   tokens: number;
