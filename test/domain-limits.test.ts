@@ -154,6 +154,9 @@ for (const kind of testDatabases()) {
       for (const route of ['/flashaccess/domain/v4', '/flashaccess/domainserver/{domainName}/flashaccess/domain/v3']) {
         assert.ok(document.paths[route]?.post.responses['429'], route);
       }
+      for (const route of ['/flashaccess/dereg/v4', '/flashaccess/indiv/v1']) {
+        assert.equal(document.paths[route]?.post.responses['429'], undefined, `${route} is not limited`);
+      }
     });
   });
 }

@@ -43,7 +43,6 @@ const ERROR_RESPONSES = {
   401: ProtocolError,
   403: ProtocolError,
   409: ProtocolError,
-  429: ProtocolError,
   500: ProtocolError,
   503: ProtocolError,
 };
@@ -86,7 +85,10 @@ export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): 
         tags: ['domain protocol'],
         consumes: ['application/jose'],
         body: JoseBody,
-        response: { 200: op === 'join' ? JoinAnswer : LeaveAnswer, ...ERROR_RESPONSES },
+        response:
+          op === 'join'
+            ? { 200: JoinAnswer, ...ERROR_RESPONSES, 429: ProtocolError }
+            : { 200: LeaveAnswer, ...ERROR_RESPONSES },
       };
       const handle = (target: (request: FastifyRequest) => DomainTarget) => async (request: FastifyRequest) => {
         const domain = target(request);
