@@ -287,7 +287,7 @@ for (const kind of testDatabases()) {
     it('documents the DCR and V2 routes in /openapi.json with their answers', async () => {
       const document = (await get('/openapi.json')).body;
       const configuration = document.paths['/api/v2/{serviceProvider}/configuration'].get;
-      assert.deepEqual(Object.keys(configuration.responses).sort(), ['200', '400', '401', '405', '429', '500']);
+      assert.deepEqual(Object.keys(configuration.responses).sort(), ['200', '400', '401', '405', '429', '500', '503']);
       assert.deepEqual(configuration.security, [{ passAccessToken: [] }]);
       assert.ok(document.components.securitySchemes.passAccessToken);
       assert.ok(document.paths['/o/client/register'].post.responses['201']);
