@@ -36,6 +36,15 @@ const PolicyInput = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A page size, 1 to 500. Query strings are text and nothing is coerced (issue 9): the schema
+ * takes only the decimal spelling, and `pageSize` reads it.
+ */
+const Limit = Type.Optional(
+  Type.String({ pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$', description: 'page size, 1 to 500' }),
+);
+const pageSize = (limit: string | undefined) => (limit === undefined ? undefined : Number(limit));
+
 const { 409: _conflict, ...errors } = adminErrors;
 const tags = ['admin: domains'];
 const security = adminSecurity;
@@ -55,7 +64,7 @@ export async function adminRoutes(app: HttpServer, deps: { admin: DomainAdmin; g
           mode: Type.Optional(Mode),
           q: Type.Optional(Type.String({ maxLength: 512, description: 'part of the name' })),
           cursor: Type.Optional(Type.String({ maxLength: 64 })),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+          limit: Limit,
         }),
         response: {
           200: Type.Object({
@@ -74,7 +83,7 @@ export async function adminRoutes(app: HttpServer, deps: { admin: DomainAdmin; g
         },
       },
     },
-    async (request) => admin.list(request.query),
+    async (request) => admin.list({ ...request.query, limit: pageSize(request.query.limit) }),
   );
 
   app.get(
@@ -119,7 +128,7 @@ export async function adminRoutes(app: HttpServer, deps: { admin: DomainAdmin; g
         params: DomainParams,
         querystring: Type.Object({
           cursor: Type.Optional(Type.String({ maxLength: 256 })),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+          limit: Limit,
         }),
         response: {
           200: Type.Object({
@@ -138,7 +147,7 @@ export async function adminRoutes(app: HttpServer, deps: { admin: DomainAdmin; g
       },
     },
     async (request) =>
-      admin.members(request.params.mode, request.params.name, request.query.cursor, request.query.limit),
+      admin.members(request.params.mode, request.params.name, request.query.cursor, pageSize(request.query.limit)),
   );
 
   app.delete(

@@ -119,8 +119,19 @@ export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): 
   app.get(
     '/flashaccess/domainserver/:domainName/flashaccess/getServerVersion/v3',
     { schema: versionSchema },
-    serverVersion,
+    async (request) => {
+      anonymousName(request);
+      return serverVersion();
+    },
   );
+
+  // A path under /flashaccess no route serves (or a method none serves it with): 404, in the
+  // protocol's error shape like every other answer of it (issue 9).
+  app.all('/flashaccess/*', { schema: { hide: true } }, async (request, reply) => {
+    const path = request.url.split('?')[0];
+    const message = `no domain protocol endpoint for ${request.method} ${path}`;
+    return reply.status(404).send({ ver: 5, error: { code: 100, name: 'REQ_MALFORMED', message } });
+  });
 
   app.post(
     '/flashaccess/indiv/v1',

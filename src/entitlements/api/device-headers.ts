@@ -8,8 +8,10 @@
  * - `X-Device-Info: <base64 of a JSON object>` with the required keys `model`, `version`,
  *   `osName`, `osVersion`, `connectionType` (non-empty strings); other keys are kept as given.
  *   Adobe lists enumerations for some keys; Domus does not refuse values outside them, since the
- *   platforms report more than the lists hold.
+ *   platforms report more than the lists hold, but refuses text no database stores as given (NUL,
+ *   lone surrogates).
  */
+import { unstorableAt } from '../../platform/http/input.js';
 import { PassError } from '../errors.js';
 
 export interface DeviceIdentifier {
@@ -80,6 +82,10 @@ export function parseDeviceInfo(header: string | string[] | undefined): DeviceIn
     throw infoError(NOT_A_JSON_OBJECT);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw infoError(NOT_A_JSON_OBJECT);
+  // Kept with the session: no text a database cannot store as given (issue 9).
+  if (unstorableAt(raw) !== undefined) {
+    throw infoError('X-Device-Info holds a NUL character or a lone UTF-16 surrogate');
+  }
   const info = raw as Record<string, unknown>;
   const missing: string[] = [];
   for (const key of REQUIRED_INFO_KEYS) {

@@ -6,15 +6,16 @@
  * - PassError: its code, status and action.
  * - Schema validation failures: the `invalid_parameter_*` / `invalid_header_*` code of the first
  *   offending parameter or header, else Domus's `invalid_request`.
- * - Other client errors fastify raises (bad JSON, unsupported content type, body too large):
- *   400 `invalid_request` with fastify's message.
+ * - Other client errors fastify raises (bad JSON, unsupported media type, body too large) and
+ *   the input every route refuses (platform/http/input.ts: URLs that are not UTF-8, NUL, lone
+ *   surrogates): 400 `invalid_request` with the reason.
  * - The database unavailable (a restart, a failover): 503 `service_unavailable` with Retry-After.
  * - Anything else: a log line with the trace, and 500 `internal_server_error` with nothing internal.
  *
- * Adobe's table (§9.2) names no code for four answers Domus must give, so Domus adds four,
+ * Adobe's table (§9.2) names no code for five answers Domus must give, so Domus adds five,
  * documented in docs/entitlement-api.md; clients handle unknown codes by their `action`:
- * `invalid_request` (400, none), `method_not_allowed` (405, none), `too_many_requests` (429, retry),
- * `service_unavailable` (503, retry).
+ * `invalid_request` (400, none), `not_found` (404, none), `method_not_allowed` (405, none),
+ * `too_many_requests` (429, retry), `service_unavailable` (503, retry).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -23,6 +24,7 @@ import { type EnhancedError, type ErrorAction, PassError, type PassErrorCode } f
 
 export const DOMUS_ERRORS = {
   invalid_request: [400, 'none', 'The request is malformed.'],
+  not_found: [404, 'none', 'There is no resource at this path.'],
   method_not_allowed: [405, 'none', 'The HTTP method is not allowed on this resource.'],
   too_many_requests: [429, 'retry', 'Too many requests from this client; retry after the time in Retry-After.'],
   service_unavailable: [503, 'retry', 'The service is unavailable for a moment; retry after the time in Retry-After.'],

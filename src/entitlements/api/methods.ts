@@ -4,7 +4,9 @@
  *
  * - a path some route serves with other methods: `OPTIONS` → 204 with `Allow` (and the CORS
  *   preflight headers for an allowed origin); any other method → 405 with `Allow`;
- * - a path no route serves: the server's usual 404.
+ * - a path no route serves: 404.
+ *
+ * Both errors are rendered by the prefix, in its own error shape (issue 9).
  *
  * Routes are found in fastify's own router. A prefix's not-found handler is itself a wildcard
  * route there (its match has a `*` parameter), which is how it is told apart from real routes.
@@ -25,26 +27,22 @@ export function allowedMethods(app: HttpServer, path: string): string[] {
 }
 
 /**
- * A not-found handler for a prefix scope; `methodNotAllowed` renders the 405 body in the scope's
- * error shape.
+ * A not-found handler for a prefix scope; `render` makes the body of its 404 (no route) and 405
+ * (`allowed` lists the path's methods) in the scope's error shape.
  */
 export function notFoundHandler(
   app: HttpServer,
-  methodNotAllowed: (request: FastifyRequest, allowed: string[]) => unknown,
+  render: (request: FastifyRequest, status: 404 | 405, allowed: string[]) => unknown,
 ) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '';
     const allowed = allowedMethods(app, path);
-    if (allowed.length === 0) {
-      return reply
-        .status(404)
-        .send({ error: { code: 'not_found', message: `no route for ${request.method} ${path}` } });
-    }
+    if (allowed.length === 0) return reply.status(404).send(render(request, 404, allowed));
     reply.header('allow', allowed.join(', '));
     if (request.method === 'OPTIONS') {
       preflightHeaders(request, reply, allowed);
       return reply.status(204).send();
     }
-    return reply.status(405).send(methodNotAllowed(request, allowed));
+    return reply.status(405).send(render(request, 405, allowed));
   };
 }

@@ -2,8 +2,8 @@
  * The HTTP edge of the entitlement API: one plugin scope holding everything apps call, with
  *
  *   edge                  CORS, then the throttle (onRequest); enhanced errors
- *   ├─ /o                 OAuth errors, 405 / preflight  → DCR routes
- *   └─ /api/v2            405 / preflight
+ *   ├─ /o                 OAuth errors, 404 / 405 / preflight  → DCR routes
+ *   └─ /api/v2            404 / 405 / preflight
  *      ├─ public          routes a browser opens without a token (authenticate, logout round trips)
  *      └─ authenticated   access token + service provider (request-context.ts) → configuration, …
  *
@@ -55,9 +55,12 @@ export async function mountPassApi(app: HttpServer, parts: PassApiParts, routes:
       async (o) => {
         o.setErrorHandler(oauthErrorHandler);
         o.setNotFoundHandler(
-          notFoundHandler(app, (request) => ({
+          notFoundHandler(app, (request, status) => ({
             error: 'invalid_request',
-            error_description: `${request.method} is not allowed here`,
+            error_description:
+              status === 404
+                ? `no route for ${request.method} ${pathOf(request)}`
+                : `${request.method} is not allowed here`,
           })),
         );
         for (const plugin of routes.dcr) await o.register(plugin);
@@ -68,8 +71,10 @@ export async function mountPassApi(app: HttpServer, parts: PassApiParts, routes:
     await edge.register(
       async (v2) => {
         v2.setNotFoundHandler(
-          notFoundHandler(app, (request, allowed) =>
-            domusError('method_not_allowed', request.id, `use ${allowed.join(', ')}`),
+          notFoundHandler(app, (request, status, allowed) =>
+            status === 404
+              ? domusError('not_found', request.id, `no route for ${request.method} ${pathOf(request)}`)
+              : domusError('method_not_allowed', request.id, `use ${allowed.join(', ')}`),
           ),
         );
         for (const plugin of routes.v2Public) await v2.register(plugin);
@@ -82,6 +87,8 @@ export async function mountPassApi(app: HttpServer, parts: PassApiParts, routes:
     );
   });
 }
+
+const pathOf = (request: FastifyRequest) => request.url.split('?')[0] ?? '';
 
 /** onRequest hook: one token per request and client; 429 with Retry-After when none is left. */
 function throttleHook(throttle: Throttle) {

@@ -40,9 +40,9 @@ export const adminErrors = {
 export const adminSecurity = [{ adminToken: [] }];
 
 /**
- * `T | null` as one JSON Schema type list, which fastify's type coercion leaves alone when the
- * value has either type. An anyOf would change valid input: with `[T, Null]` a null became 0
- * (maxMembership null = unlimited was stored as 0), with `[Null, T]` a 0 would become null.
+ * `T | null` as one JSON Schema type list. (An anyOf changed valid input while fastify coerced
+ * types: a null became 0, and maxMembership null = unlimited was stored as 0. Nothing is coerced
+ * any more (platform/http/server.ts); the type list stays the plainest spelling.)
  */
 export const Nullable = <T extends TSchema & { type: string }>(schema: T) =>
   Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] });

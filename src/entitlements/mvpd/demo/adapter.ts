@@ -7,8 +7,13 @@
  * apart. Secondary lookups: `uid` (sessions), `user_code` (device flow), `grant_id` (revoking
  * everything issued under a grant). Expired rows are never answered and are purged at most once
  * a minute per process, on a write.
+ *
+ * The values oidc-provider looks rows up by come from requests (a code, a token, a grant id); one
+ * holding text no database stores (a NUL: PostgreSQL refuses it in a query) finds nothing, as
+ * nothing can have been stored under it.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { storableText } from '../../../platform/http/input.js';
 import type { Storage } from '../../../platform/storage/database.js';
 
 const PURGE_INTERVAL_MS = 60_000;
@@ -82,6 +87,7 @@ export class KyselyAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
+    if (!storableText(id)) return;
     await this.store.storage.db
       .updateTable('oidc_payloads')
       .set({ consumed_at: this.store.now() })
@@ -92,6 +98,7 @@ export class KyselyAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
+    if (!storableText(id)) return;
     await this.store.storage.db
       .deleteFrom('oidc_payloads')
       .where('namespace', '=', this.namespace)
@@ -101,6 +108,7 @@ export class KyselyAdapter implements Adapter {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
+    if (!storableText(grantId)) return;
     await this.store.storage.db
       .deleteFrom('oidc_payloads')
       .where('namespace', '=', this.namespace)
@@ -110,6 +118,7 @@ export class KyselyAdapter implements Adapter {
   }
 
   async #findBy(column: Lookup, value: string): Promise<AdapterPayload | undefined> {
+    if (typeof value !== 'string' || !storableText(value)) return undefined;
     const now = this.store.now();
     const row = await this.store.storage.db
       .selectFrom('oidc_payloads')
