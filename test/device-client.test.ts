@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { createPublicKey, webcrypto } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -42,6 +43,55 @@ async function impostorCa(real: x509.X509Certificate): Promise<string> {
     extensions: [new x509.BasicConstraintsExtension(true, 0, true)],
   });
   return certificate.toString('pem');
+}
+
+interface Protocol3Proxy {
+  url: string;
+  /** Where requests go; set once the server behind it listens. */
+  target: string;
+  /** What getServerVersion answers: protocol 3 only, or nothing at all (404). */
+  version: 'protocol 3' | 'none';
+  /** `METHOD path` of every request it was sent. */
+  seen: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A thin HTTP proxy in front of a real Domus that makes it an older server: getServerVersion
+ * names protocol 3 only (or is not there), and every v4 path answers 404.
+ */
+async function protocol3Proxy(): Promise<Protocol3Proxy> {
+  const proxy: Protocol3Proxy = { url: '', target: '', version: 'protocol 3', seen: [], close: async () => {} };
+  const server = http.createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const pathname = new URL(request.url ?? '/', 'http://proxy').pathname;
+    proxy.seen.push(`${request.method} ${pathname}`);
+    if (pathname.endsWith('/flashaccess/getServerVersion/v3') && proxy.version === 'protocol 3') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      return response.end(JSON.stringify({ protocolVersions: [3], server: 'Older/3' }));
+    }
+    if (pathname.endsWith('/v4') || pathname.endsWith('/flashaccess/getServerVersion/v3')) {
+      response.writeHead(404, { 'content-type': 'text/plain' });
+      return response.end('not found');
+    }
+    const headers = Object.entries(request.headers).filter(
+      (entry): entry is [string, string] =>
+        typeof entry[1] === 'string' && !['host', 'connection', 'content-length'].includes(entry[0]),
+    );
+    const answer = await fetch(`${proxy.target}${request.url}`, {
+      method: request.method,
+      headers: Object.fromEntries(headers),
+      body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+    });
+    response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' });
+    response.end(Buffer.from(await answer.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  proxy.url = `http://127.0.0.1:${port}`;
+  proxy.close = () => new Promise((resolve) => server.close(() => resolve()));
+  return proxy;
 }
 
 /** The certificate's SubjectPublicKeyInfo, DER. */
@@ -223,6 +273,54 @@ for (const kind of testDatabases()) {
       const left = await client.leave(server.url, token);
       assert.deepEqual(left, { domain: 'DemoCable:erin', machineReleased: true, licensesDeleted: 0 });
       assert.equal((await second.join(server.url, token)).name, 'DemoCable:erin');
+    });
+
+    it('issue 9: joins on /domain/v3 and leaves on /dereg/v3 when the server speaks only protocol 3', async () => {
+      // A real Domus behind the proxy, naming the proxy as its public URL (credentials name it).
+      const proxy = await protocol3Proxy();
+      const olderDb = await kind.create();
+      const older = await startTestServer(olderDb, { DOMUS_THROTTLE: 'off', DOMUS_PUBLIC_URL: proxy.url });
+      // Its own address, not the public URL it names (which is the proxy's).
+      proxy.target = `http://127.0.0.1:${(older.domus.http.server.address() as { port: number }).port}`;
+      try {
+        const device = new DeviceClient(deviceDir(), { components: simulatedComponents('old-set-top-box') });
+        await device.individualize(proxy.url);
+        const base = `${proxy.url}/flashaccess/domainserver/old-room`;
+        const token = await older.domus.localIssuer.mint({ subject: 'olga', namespace: 'tve', ttlSeconds: 600 });
+        for (const version of ['protocol 3', 'none'] as const) {
+          proxy.version = version;
+          proxy.seen.length = 0;
+          assert.equal((await device.join(base)).name, 'old-room');
+          assert.equal((await device.join(base)).name, 'old-room', 're-join with dn');
+          assert.equal((await device.join(proxy.url, token)).name, 'tve:olga');
+          const members = await older.admin('GET', '/domains/anonymous/old-room/members');
+          assert.deepEqual(
+            members.body.items.map((m: { guid: string }) => m.guid),
+            [device.status().guid],
+          );
+          assert.deepEqual(await device.leave(base), { domain: 'old-room', machineReleased: true, licensesDeleted: 0 });
+          assert.equal((await device.leave(proxy.url, token)).machineReleased, true);
+          assert.deepEqual(device.status().domains, []);
+          assert.deepEqual(
+            proxy.seen.filter((line) => line.startsWith('POST /flashaccess/d')),
+            [
+              'POST /flashaccess/domainserver/old-room/flashaccess/domain/v3',
+              'POST /flashaccess/domainserver/old-room/flashaccess/domain/v3',
+              'POST /flashaccess/domain/v3',
+              'POST /flashaccess/domainserver/old-room/flashaccess/dereg/v3',
+              'POST /flashaccess/domainserver/old-room/flashaccess/dereg/v3',
+              'POST /flashaccess/dereg/v3',
+              'POST /flashaccess/dereg/v3',
+            ],
+            version,
+          );
+          assert.equal((await older.admin('GET', '/domains/anonymous/old-room')).body.members, 0);
+        }
+      } finally {
+        await older.close();
+        await proxy.close();
+        await olderDb.drop();
+      }
     });
 
     it('the domus device command line: individualize, join, store a license, status, leave', async () => {

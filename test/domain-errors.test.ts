@@ -440,25 +440,27 @@ for (const kind of testDatabases()) {
         await rejected(joinUrl({}), domainRequest(machine, { at: noNamespace }), REQ_AUTH_TOKEN_INVALID_EXPIRED);
       });
 
-      it('refuses a bad token even where the domain needs none', async () => {
+      it('refuses a bad token where an anonymous domain needs one, and ignores it where none is needed (issue 9)', async () => {
         await accepted(joinUrl({ anonymous: 'open-house' }), domainRequest(machine));
+        await adminPut('anonymous', 'guarded-house', { authRequired: true });
+        await accepted(joinUrl({ anonymous: 'guarded-house' }), domainRequest(machine, { at: await token('dave') }));
         const expired = await authToken({ exp: nowSeconds() - 3600 });
         const untrusted = await authToken({ iss: 'somebody-else' }, p256().privateKey);
         const forged = await authToken({ iss: AUTH_ISSUER }, p256().privateKey);
         for (const at of [expired, untrusted, forged, 'garbage']) {
           await rejected(
-            joinUrl({ anonymous: 'open-house' }),
+            joinUrl({ anonymous: 'guarded-house' }),
             domainRequest(machine, { at }),
             REQ_AUTH_TOKEN_INVALID_EXPIRED,
           );
-          await rejected(joinUrl({ anonymous: 'new-open-house' }), domainRequest(machine, { at }), {
-            ...REQ_AUTH_TOKEN_INVALID_EXPIRED,
-          });
           await rejected(
-            leaveUrl({ anonymous: 'open-house' }),
+            leaveUrl({ anonymous: 'guarded-house' }),
             leaveRequest(machine, 'commit', { at }),
             REQ_AUTH_TOKEN_INVALID_EXPIRED,
           );
+          // Where none is required, a token sent anyway is not consulted at all (contract §2 step 7).
+          await accepted(joinUrl({ anonymous: 'open-house' }), domainRequest(machine, { at }));
+          await accepted(leaveUrl({ anonymous: 'open-house' }), leaveRequest(machine, 'preview', { at }));
         }
       });
     });

@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { DomainError } from '../src/domains/errors.js';
+import { machinesMatch } from '../src/domains/machine-id.js';
 import { DomainStore, type RejoinAttempt } from '../src/domains/store.js';
 import { newP256KeyPair } from '../src/platform/crypto/p256.js';
 import { SealError, Sealer } from '../src/platform/crypto/sealing.js';
 import { KeyStore } from '../src/platform/keys/key-store.js';
 import { openStorage, type Storage } from '../src/platform/storage/database.js';
-import { migrateDown, migrateToLatest, pendingMigrations } from '../src/platform/storage/migrate.js';
+import { migrateDown, migrateTo, migrateToLatest, pendingMigrations } from '../src/platform/storage/migrate.js';
 import { transaction, withRetry } from '../src/platform/storage/transaction.js';
 import { type TestDatabase, testDatabases } from './support/databases.js';
 
@@ -176,6 +177,7 @@ for (const kind of testDatabases()) {
         since: 0,
         windowStart: 700,
         auth: undefined,
+        components,
         ...changes,
       });
       const state = async () => ({
@@ -203,12 +205,17 @@ for (const kind of testDatabases()) {
 
       await refused('not a member', { guid: 'stranger' });
       await refused('no such domain', { name: 'nowhere' });
-      await refused('token of another namespace', { auth: auth('other') });
       await refused('certificate of another window', { windowStart: 800 });
+      // Issue 9: where no authentication is required, a token is not consulted, whatever its namespace.
+      assert.ok(await store.rejoinWithoutLock(storage.db, attempt({ auth: auth('other') })));
       await refused('auth required, none given', {}, () =>
         store.updateDomain(storage.db, domain.id, { authRequired: true }, 2),
       );
+      await refused('auth required, token of another namespace', { auth: auth('other') });
+      assert.ok(await store.rejoinWithoutLock(storage.db, attempt({ auth: auth('ns') })));
       await store.updateDomain(storage.db, domain.id, { authRequired: false }, 3);
+      // An anonymous domain counts GUIDs: the machine ID a member sends is not compared.
+      assert.ok(await store.rejoinWithoutLock(storage.db, attempt({ components: ['x', 'y', 'z'] })));
       await refused('disabled', {}, () => store.updateDomain(storage.db, domain.id, { disabled: true }, 4));
       await store.updateDomain(storage.db, domain.id, { disabled: false }, 5);
       await refused('rollover due', {}, () =>
@@ -218,6 +225,146 @@ for (const kind of testDatabases()) {
       await refused('a key without certificate', {}, () =>
         store.addKey(storage.db, domain.id, { ...key, version: 2, certificate: null, certificateNotBefore: null }),
       );
+    });
+
+    it('issue 9: re-joins an identity member without a lock only on a machine that matches its own', async () => {
+      await store.createDomain(storage.db, 'identity', 'ns:matcher', { ...policy, authRequired: true }, 1);
+      const domain = await store.findDomain(storage.db, 'identity', 'ns:matcher');
+      assert.ok(domain);
+      const stored = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
+      const machine = await store.addMachine(storage.db, domain.id, stored, 5);
+      await store.addRegistration(storage.db, domain.id, 'member', machine, 5);
+      const key = { publicKeySpki: Buffer.from([1]), sealedPrivate: 's', certificate: Buffer.from('c'), createdAt: 1 };
+      await store.addKey(storage.db, domain.id, { ...key, version: 1, certificateNotBefore: 700 });
+      let n = 0;
+      const attempt = (requestComponents: string[]): RejoinAttempt => ({
+        mode: 'identity',
+        name: 'ns:matcher',
+        guid: 'member',
+        mid: `matcher-message-id-${++n}`,
+        now: 1000 + n,
+        since: 0,
+        windowStart: 700,
+        auth: { issuer: 'i', subject: 'matcher', namespace: 'ns' },
+        components: requestComponents,
+      });
+      const sixteen = (shared: string[]) => [
+        ...shared,
+        ...Array.from({ length: 16 - shared.length }, (_, i) => `n${i}`),
+      ];
+      // [request's machine ID, whether it matches the stored one: ⌈2/3 × the shorter list⌉ shared]
+      const cases: [string[], boolean][] = [
+        [stored, true],
+        [['c1', 'c2', 'c3', 'c4', 'c5', 'new'], true],
+        [['c1', 'c2', 'c3', 'c4', 'new', 'newer'], true],
+        [['c1', 'c2', 'c3', 'x', 'y', 'z'], false],
+        [['c6', 'c5', 'c4'], true],
+        [['c1', 'c2', 'x'], true],
+        [['c1', 'x', 'y'], false],
+        [['c1', 'c1', 'c1', 'x'], false],
+        [['c1', 'c2', 'c1', 'c2', 'c3'], false],
+        [['c1', 'c2', 'c3', 'c1'], true],
+        [sixteen(stored), true],
+        [sixteen(['c1', 'c2', 'c3', 'c4']), true],
+        [sixteen(['c1', 'c2', 'c3']), false],
+        [['x', 'y', 'z'], false],
+      ];
+      for (const [requestComponents, matches] of cases) {
+        assert.equal(machinesMatch(stored, requestComponents), matches, `machinesMatch ${requestComponents}`);
+        const seenBefore: number | undefined = (await store.findRegistration(storage.db, domain.id, 'member'))
+          ?.lastSeen;
+        const answer = await store.rejoinWithoutLock(storage.db, attempt(requestComponents));
+        assert.equal(answer !== undefined, matches, `re-join from ${requestComponents}`);
+        const seenAfter: number | undefined = (await store.findRegistration(storage.db, domain.id, 'member'))?.lastSeen;
+        assert.equal(seenAfter, matches ? 1000 + n : seenBefore, `last seen after ${requestComponents}`);
+      }
+    });
+
+    it('issue 9: migrates identity domain names to the unambiguous form and back, holding data', async () => {
+      const previous = '2026-12-05-02-throttle-namespaces';
+      const renaming = '2026-12-05-03-identity-domain-names';
+      const fresh = await kind.create();
+      const old = openStorage(fresh.target, 2);
+      try {
+        await migrateTo(old.db, previous);
+        await sql`insert into mvpds (id, display_name, logo_url, protocol, connection, has_logout_endpoint,
+          authn_ttl_s, authz_ttl_s, entitlement_claim, auth_namespace, created_at, updated_at)
+          values ('Cable', 'Cable', 'https://logo', 'oidc', '{}', 0, 60, 60, 'channels', 'urn:cable:x', 1, 1)`.execute(
+          old.db,
+        );
+        const names: [mode: 'identity' | 'anonymous', before: string, after: string, namespace: string | null][] = [
+          ['identity', 'tve:alice', 'tve:alice', null],
+          ['identity', 'urn:cable:x:h:1', 'urn:cable:x:h%3A1', null],
+          ['identity', 'ns:a:b', 'ns:a%3Ab', 'ns'],
+          ['identity', 'https://idp:bob', 'https://idp:bob', null],
+          ['identity', 'tve:50%', 'tve:50%25', null],
+          ['anonymous', 'ns:a:b', 'ns:a:b', null],
+        ];
+        const ids: number[] = [];
+        for (const [mode, name, , namespace] of names) {
+          await store.createDomain(old.db, mode, name, { ...policy, authNamespace: namespace }, 1);
+          const domain = await store.findDomain(old.db, mode, name);
+          assert.ok(domain);
+          ids.push(domain.id);
+          const machine = await store.addMachine(old.db, domain.id, components, 5);
+          await store.addRegistration(old.db, domain.id, `guid-${domain.id}`, machine, 5);
+          await store.updateDomain(old.db, domain.id, { memberCount: 1 }, 5);
+          await store.addKey(old.db, domain.id, {
+            version: 1,
+            publicKeySpki: Buffer.from([domain.id]),
+            sealedPrivate: `sealed-${domain.id}`,
+            certificate: Buffer.from('cert'),
+            certificateNotBefore: 700,
+            createdAt: 1,
+          });
+        }
+        const state = async (column: 1 | 2) =>
+          Promise.all(
+            names.map(async (entry, i) => {
+              const name = entry[column];
+              const domain = await store.findDomain(old.db, entry[0], name);
+              assert.ok(domain, `${entry[0]} ${name} is missing`);
+              assert.equal(domain.id, ids[i], `${entry[0]} ${name} is not where it was`);
+              const keys = await store.listKeys(old.db, domain.id);
+              return {
+                name,
+                members: domain.memberCount,
+                registration: (await store.findRegistration(old.db, domain.id, `guid-${domain.id}`))?.machineRow,
+                certified: keys.map((k) => k.certificate !== null),
+              };
+            }),
+          );
+        const before = await state(1);
+        assert.deepEqual(await migrateTo(old.db, renaming), [renaming]);
+        const renamed = await state(2);
+        for (const [i, entry] of names.entries()) {
+          const changed = entry[1] !== entry[2];
+          assert.equal(renamed[i]?.members, 1);
+          assert.equal(renamed[i]?.registration, before[i]?.registration);
+          // A renamed domain's certificates name its old name: the next join issues them again.
+          assert.deepEqual(renamed[i]?.certified, [!changed], entry[1]);
+        }
+        assert.deepEqual(await migrateTo(old.db, previous), [renaming]);
+        assert.deepEqual(
+          (await state(1)).map((s) => [s.name, s.members, s.registration]),
+          before.map((s) => [s.name, s.members, s.registration]),
+        );
+        await migrateTo(old.db, renaming);
+        assert.deepEqual(
+          (await state(2)).map((s) => s.name),
+          names.map((entry) => entry[2]),
+        );
+        // Two identities the old names could not tell apart cannot be undone into one name.
+        await store.createDomain(old.db, 'identity', 'amb:b%3Ac', policy, 1);
+        await store.createDomain(old.db, 'identity', 'amb:b:c', policy, 1);
+        await assert.rejects(migrateTo(old.db, previous), /would both be "amb:b:c"/);
+        assert.ok(await store.findDomain(old.db, 'identity', 'amb:b%3Ac'), 'a failed undo changed names');
+        assert.equal((await pendingMigrations(old.db)).includes(renaming), false, 'a failed undo is undone whole');
+        await migrateToLatest(old.db);
+      } finally {
+        await old.close();
+        await fresh.drop();
+      }
     });
 
     it('rolls a failed transaction back whole', async () => {

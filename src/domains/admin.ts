@@ -7,7 +7,14 @@ import { AdminError } from '../platform/http/admin.js';
 import type { Database } from '../platform/storage/schema.js';
 import { transaction } from '../platform/storage/transaction.js';
 import { releaseRegistration } from './leave.js';
-import { ANONYMOUS_DOMAIN_NAME, type DomainDeps, serverUrlOf } from './policy.js';
+import {
+  ANONYMOUS_DOMAIN_NAME,
+  ANONYMOUS_DOMAIN_NAME_RULE,
+  type DomainDeps,
+  isIdentityDomainName,
+  MAX_IDENTITY_DOMAIN_NAME,
+  serverUrlOf,
+} from './policy.js';
 import type { DomainRecord, Mode } from './records.js';
 
 export interface Page<T> {
@@ -194,15 +201,16 @@ function details(domain: DomainRecord, serverUrl: string, keyVersions: DomainDet
   };
 }
 
+/** Only a name a join can reach: the anonymous grammar, or a name identityDomainName gives. */
 function checkName(mode: Mode, name: string): void {
-  const valid = mode === 'anonymous' ? ANONYMOUS_DOMAIN_NAME.test(name) : name.length <= 512 && /^[^:]+:.+$/.test(name);
+  const valid = mode === 'anonymous' ? ANONYMOUS_DOMAIN_NAME.test(name) : isIdentityDomainName(name);
   if (!valid) {
     throw new AdminError(
       400,
       'invalid_request',
       mode === 'anonymous'
-        ? 'an anonymous domain name is 1 to 128 letters, digits, ".", "_", "-" or ":"'
-        : 'an identity domain name is "<namespace>:<user>"',
+        ? ANONYMOUS_DOMAIN_NAME_RULE
+        : `an identity domain name is "<namespace>:<user>", the user's "%" and ":" written %25 and %3A, at most ${MAX_IDENTITY_DOMAIN_NAME} characters`,
     );
   }
 }

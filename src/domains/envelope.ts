@@ -19,7 +19,10 @@ export interface DomainRequest {
   machine: Machine;
   mid: string;
   iat: number;
+  /** The auth token's claims, when one was sent and verified. */
   auth: AuthClaims | undefined;
+  /** Why the auth token sent is not valid; policy.ts decides whether that matters. */
+  authError: string | undefined;
   dn: string | undefined;
 }
 
@@ -85,20 +88,22 @@ export class RequestVerifier {
       );
     }
 
-    // 6. not replayed. Join and leave record the id atomically before any other check of theirs;
-    // looking it up here too is needed only to put REQ_REPLAYED ahead of a bad auth token.
-    if (fields.at !== undefined && (await this.seenBefore(machine.guid, fields.mid))) {
-      throw new DomainError('REQ_REPLAYED', 'message id was seen before');
-    }
-
-    // 7. a present auth token must verify, even where none is required
+    // 6. not replayed; 7. the auth token. Join and leave record the message id atomically before
+    // any check of theirs, and only they know whether the domain needs a token (as in the RI, a
+    // token sent where none is required is not consulted at all): here a present token is
+    // verified and its verdict kept for them. For REQ_REPLAYED to come before a bad token's error,
+    // the id is looked up here, only when the token is bad.
     let auth: AuthClaims | undefined;
+    let authError: string | undefined;
     if (fields.at !== undefined) {
       try {
         auth = await this.authTokens.verify(fields.at);
       } catch (error) {
         if (!(error instanceof AuthTokenError)) throw error;
-        throw new DomainError('REQ_AUTH_TOKEN_INVALID_EXPIRED', error.message);
+        authError = error.message;
+      }
+      if (authError !== undefined && (await this.seenBefore(machine.guid, fields.mid))) {
+        throw new DomainError('REQ_REPLAYED', 'message id was seen before');
       }
     }
 
@@ -110,6 +115,7 @@ export class RequestVerifier {
       mid: fields.mid,
       iat: fields.iat,
       auth,
+      authError,
       dn: fields.dn,
     };
   }

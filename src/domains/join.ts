@@ -23,7 +23,7 @@ export interface JoinAnswer {
 }
 
 export async function join(deps: DomainDeps, request: DomainRequest, target: DomainTarget): Promise<JoinAnswer> {
-  const name = domainNameOf(target, request.auth);
+  const name = domainNameOf(target, request);
   const serverUrl = serverUrlOf(deps.publicRoot(), target.mode, name);
 
   const { domain, keys } =
@@ -33,18 +33,21 @@ export async function join(deps: DomainDeps, request: DomainRequest, target: Dom
       await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
       const domain = await lockOrCreate(deps, trx, target.mode, name, now);
 
-      checkAuthentication(domain, request.auth);
+      checkAuthentication(domain, request);
       if (request.dn !== undefined && request.dn !== name) {
         throw new DomainError('DOM_REG_DENIED', 'the client holds credentials of another domain');
       }
       if (domain.disabled) throw new DomainError('DOM_REG_DENIED', 'this domain is disabled');
 
-      const memberCount = await admit(deps, trx, domain, request, now);
-      const keys = await currentKeys(deps, trx, domain, serverUrl, now);
-      if (memberCount !== domain.memberCount || domain.keyRolloverRequired) {
+      const { memberCount, released } = await admit(deps, trx, domain, request, now);
+      // A machine this join released (see admit) rolls the key over as a leave would; being the
+      // next join, this one makes the new version.
+      const keyRolloverRequired = domain.keyRolloverRequired || released;
+      const keys = await currentKeys(deps, trx, { ...domain, keyRolloverRequired }, serverUrl, now);
+      if (memberCount !== domain.memberCount || keyRolloverRequired) {
         await deps.store.updateDomain(trx, domain.id, { memberCount, keyRolloverRequired: false }, now);
       }
-      return { domain: { ...domain, memberCount }, keys };
+      return { domain: { ...domain, memberCount, keyRolloverRequired: false }, keys };
     }));
 
   return {
@@ -73,6 +76,7 @@ async function rejoin(deps: DomainDeps, request: DomainRequest, mode: DomainReco
     since: now - deps.replayWindowMs,
     windowStart: deps.keys.windowStart(now),
     auth: request.auth,
+    components: request.machine.components,
   });
 }
 
@@ -94,9 +98,17 @@ async function lockOrCreate(
 }
 
 /**
- * Admits the machine and returns the new member count. Anonymous domains count registrations
- * (machine GUIDs); identity domains count physical machines, found with machine matching, and
- * keep one registration row per GUID on a machine (the RI's reference count).
+ * Admits the machine: returns the new member count, and whether a machine lost its last
+ * registration (and its slot) on the way. Anonymous domains count registrations (machine GUIDs);
+ * identity domains count physical machines, found with machine matching, and keep one
+ * registration row per GUID on a machine (the RI's reference count).
+ *
+ * Identity mode compares machine IDs first, as the RI does, also for a GUID it knows: a member
+ * re-joins only from a machine that matches the one its registration is on. The same GUID on
+ * other hardware is that hardware joining: it takes the slot of the member machine it matches,
+ * or a new slot (DOM_LIMIT_REACHED when the domain is full), and its registration moves there, so
+ * its later leave works. The machine it moved from, left without a registration, is released as
+ * a leave would release it (docs/domain-server.md, "Join").
  */
 async function admit(
   deps: DomainDeps,
@@ -104,31 +116,42 @@ async function admit(
   domain: DomainRecord,
   request: DomainRequest,
   now: number,
-): Promise<number> {
+): Promise<{ memberCount: number; released: boolean }> {
   const { guid, components } = request.machine;
+  const identity = domain.mode === 'identity';
   const existing = await deps.store.findRegistration(trx, domain.id, guid);
-  if (existing) {
+  if (existing && (!identity || machinesMatch(existing.components, components))) {
     await deps.store.touch(trx, domain.id, guid, now);
-    return domain.memberCount;
+    return { memberCount: domain.memberCount, released: false };
   }
 
-  if (domain.mode === 'identity') {
+  let memberCount = domain.memberCount;
+  let machineRow: number | undefined;
+  if (identity) {
     const machines = await deps.store.listMachines(trx, domain.id);
-    const sameMachine = machines.find((machine) => machinesMatch(machine.components, components));
-    if (sameMachine) {
-      await deps.limits.membership(trx, now);
-      await deps.store.addRegistration(trx, domain.id, guid, sameMachine.id, now);
-      return domain.memberCount;
+    machineRow = machines.find((machine) => machinesMatch(machine.components, components))?.id;
+  }
+  if (machineRow === undefined) {
+    if (domain.maxMembership !== null && memberCount >= domain.maxMembership) {
+      throw new DomainError('DOM_LIMIT_REACHED', `this domain is limited to ${domain.maxMembership} machines`);
     }
+    await deps.limits.membership(trx, now);
+    machineRow = await deps.store.addMachine(trx, domain.id, components, now);
+    memberCount++;
+  } else if (!existing) {
+    await deps.limits.membership(trx, now);
   }
 
-  if (domain.maxMembership !== null && domain.memberCount >= domain.maxMembership) {
-    throw new DomainError('DOM_LIMIT_REACHED', `this domain is limited to ${domain.maxMembership} machines`);
+  if (!existing) {
+    await deps.store.addRegistration(trx, domain.id, guid, machineRow, now);
+    return { memberCount, released: false };
   }
-  await deps.limits.membership(trx, now);
-  const machineRow = await deps.store.addMachine(trx, domain.id, components, now);
-  await deps.store.addRegistration(trx, domain.id, guid, machineRow, now);
-  return domain.memberCount + 1;
+  await deps.store.moveRegistration(trx, domain.id, guid, machineRow, now);
+  if ((await deps.store.countRegistrationsOnMachine(trx, existing.machineRow)) > 0) {
+    return { memberCount, released: false };
+  }
+  await deps.store.deleteMachine(trx, existing.machineRow);
+  return { memberCount: memberCount - 1, released: true };
 }
 
 /** All key versions, after a rollover when one is due, each with a certificate of this window. */

@@ -18,14 +18,14 @@ export type LeaveAnswer =
   | { ver: number; phase: 'commit'; domain: { name: string }; left: true; machineReleased: boolean };
 
 export async function leave(deps: DomainDeps, request: DomainRequest, target: DomainTarget): Promise<LeaveAnswer> {
-  const name = domainNameOf(target, request.auth);
+  const name = domainNameOf(target, request);
 
   return transaction(deps.storage, async (trx) => {
     const now = Date.now();
     await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
     const domain = await deps.store.lockDomain(trx, target.mode, name);
     if (!domain) throw new DomainError('DEREG_DENIED', 'no such domain');
-    checkAuthentication(domain, request.auth);
+    checkAuthentication(domain, request);
 
     const registration = await deps.store.findRegistration(trx, domain.id, request.machine.guid);
     if (!registration) throw new DomainError('DEREG_DENIED', 'this machine is not a member of the domain');

@@ -1,4 +1,4 @@
-/** Domain policy rules shared by join and leave (domain-protocol.md §1, §4, §5). */
+/** Domain policy rules shared by join, leave and the admin API (docs/domain-server.md; domain-protocol.md §1, §4, §5). */
 import type { PolicyDefaults } from '../platform/config.js';
 import type { Storage } from '../platform/storage/database.js';
 import type { AuthClaims } from '../platform/tokens/auth-tokens.js';
@@ -25,31 +25,108 @@ export interface DomainDeps {
 /** Which domain a request addresses: anonymous domains by URL, identity domains by auth token. */
 export type DomainTarget = { mode: 'anonymous'; name: string } | { mode: 'identity' };
 
-export const ANONYMOUS_DOMAIN_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * What a request's auth token came to (envelope.ts): its claims when it verified, why not when it
+ * did not; neither when the request has none. Where a token counts is decided here.
+ */
+export interface PresentedAuth {
+  auth: AuthClaims | undefined;
+  authError?: string | undefined;
+}
+
+/**
+ * An anonymous domain name (docs/domain-server.md, "Domain names"): 1 to 128 letters, digits,
+ * ".", "_", "-" and ":", not starting with "." — so no name is a dot-segment ("." or "..") that
+ * URL normalisation would resolve away in the domain server URL, whatever the client spelled.
+ */
+export const ANONYMOUS_DOMAIN_NAME = /^[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,127}$/;
+export const ANONYMOUS_DOMAIN_NAME_RULE =
+  'an anonymous domain name is 1 to 128 letters, digits, ".", "_", "-" or ":", not starting with "."';
+
+/** The longest identity domain name: what `dn` and the admin API's paths carry. */
+export const MAX_IDENTITY_DOMAIN_NAME = 512;
+
+/**
+ * The identity domain of an auth token: `{nq}:{sub}` with "%" and ":" of the sub percent-encoded
+ * (`%25`, `%3A`), so the last ":" separates the two and no two identities share a domain
+ * (issue 9). Names stay readable: only a sub holding "%" or ":" is spelled differently.
+ */
+export function identityDomainName(namespace: string, subject: string): string {
+  return `${namespace}:${subject.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A'))}`;
+}
+
+/** The sub part of an identity domain name: text with "%" only as `%25` or `%3A`, and no ":". */
+const ESCAPED_SUBJECT = /^(?:[^%:]|%25|%3A)+$/;
+
+/**
+ * Whether identityDomainName gives `name` for some token this server takes: a non-empty nq and
+ * sub, no control characters, at most MAX_IDENTITY_DOMAIN_NAME characters.
+ */
+export function isIdentityDomainName(name: string): boolean {
+  const separator = name.lastIndexOf(':');
+  return (
+    separator > 0 &&
+    name.length <= MAX_IDENTITY_DOMAIN_NAME &&
+    ESCAPED_SUBJECT.test(name.slice(separator + 1)) &&
+    !hasControlCharacter(name)
+  );
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
 
 /** The domain server URL a policy names for a domain: the base the client appends paths to. */
 export function serverUrlOf(publicRoot: string, mode: Mode, name: string): string {
   return mode === 'identity' ? publicRoot : `${publicRoot}/flashaccess/domainserver/${encodeURIComponent(name)}`;
 }
 
-/** The domain name of a request; identity mode takes it from the auth token as `{nq}:{sub}`. */
-export function domainNameOf(target: DomainTarget, auth: AuthClaims | undefined): string {
+/**
+ * The domain name of a request. Identity mode takes it from the auth token, which it therefore
+ * always consults: none is DOM_AUTHENTICATION_REQUIRED, a bad one (or one whose nq and sub name
+ * no domain) REQ_AUTH_TOKEN_INVALID_EXPIRED.
+ */
+export function domainNameOf(target: DomainTarget, presented: PresentedAuth): string {
   if (target.mode === 'anonymous') return target.name;
+  if (presented.authError !== undefined) throw new DomainError('REQ_AUTH_TOKEN_INVALID_EXPIRED', presented.authError);
+  const { auth } = presented;
   if (!auth) throw new DomainError('DOM_AUTHENTICATION_REQUIRED', 'identity-based domains need an auth token');
-  return `${auth.namespace}:${auth.subject}`;
+  const name = identityDomainName(auth.namespace, auth.subject);
+  if (!isIdentityDomainName(name)) {
+    throw new DomainError(
+      'REQ_AUTH_TOKEN_INVALID_EXPIRED',
+      `the auth token's nq and sub name no domain: text without control characters, ${MAX_IDENTITY_DOMAIN_NAME} characters at most`,
+    );
+  }
+  return name;
 }
 
-/** Why `auth` does not satisfy the domain's authentication policy, or undefined when it does. */
-export function authenticationProblem(domain: DomainRecord, auth: AuthClaims | undefined): string | undefined {
-  if (domain.authRequired && !auth) return 'this domain needs an auth token';
-  if (auth && domain.authNamespace !== null && auth.namespace !== domain.authNamespace) {
-    return `this domain needs an auth token of namespace ${domain.authNamespace}`;
+/**
+ * Why a request does not satisfy the domain's authentication policy, or undefined when it does.
+ * As in the RI, only a domain that requires authentication looks at the token (and at its
+ * namespace); where none is required, a token sent anyway is not consulted at all, valid or not.
+ */
+export function authenticationProblem(domain: DomainRecord, presented: PresentedAuth): DomainError | undefined {
+  if (!domain.authRequired) return undefined;
+  if (presented.authError !== undefined) {
+    return new DomainError('REQ_AUTH_TOKEN_INVALID_EXPIRED', presented.authError);
+  }
+  if (!presented.auth) return new DomainError('DOM_AUTHENTICATION_REQUIRED', 'this domain needs an auth token');
+  if (domain.authNamespace !== null && presented.auth.namespace !== domain.authNamespace) {
+    return new DomainError(
+      'DOM_AUTHENTICATION_REQUIRED',
+      `this domain needs an auth token of namespace ${domain.authNamespace}`,
+    );
   }
   return undefined;
 }
 
 /** A domain that requires authentication needs a valid token, of its namespace if it has one. */
-export function checkAuthentication(domain: DomainRecord, auth: AuthClaims | undefined): void {
-  const problem = authenticationProblem(domain, auth);
-  if (problem) throw new DomainError('DOM_AUTHENTICATION_REQUIRED', problem);
+export function checkAuthentication(domain: DomainRecord, presented: PresentedAuth): void {
+  const problem = authenticationProblem(domain, presented);
+  if (problem) throw problem;
 }

@@ -7,6 +7,7 @@ import type { Dialect } from '../platform/storage/database.js';
 import type { Database, DomainTable } from '../platform/storage/schema.js';
 import type { AuthClaims } from '../platform/tokens/auth-tokens.js';
 import { DomainError } from './errors.js';
+import { machinesMatch } from './machine-id.js';
 import { authenticationProblem } from './policy.js';
 import {
   type DomainRecord,
@@ -121,6 +122,16 @@ export class DomainStore {
     await db
       .insertInto('domain_registrations')
       .values({ domain_id: domainId, guid, machine_row: machineRow, first_seen: now, last_seen: now })
+      .execute();
+  }
+
+  /** Puts a registration on another machine of its domain (identity mode: its GUID moved), seen now. */
+  async moveRegistration(db: Db, domainId: number, guid: string, machineRow: number, now: number): Promise<void> {
+    await db
+      .updateTable('domain_registrations')
+      .set({ machine_row: machineRow, last_seen: now })
+      .where('domain_id', '=', domainId)
+      .where('guid', '=', guid)
       .execute();
   }
 
@@ -295,13 +306,18 @@ export interface RejoinAttempt {
   since: number;
   /** Start of the current certificate window: every key must be certified for it. */
   windowStart: number;
+  /** The request's auth token, when it verified. */
   auth: AuthClaims | undefined;
+  /** The request's machine ID: an identity member re-joins only from a machine that matches its own. */
+  components: string[];
 }
 
 /**
- * A re-join needs no lock when the machine is a member, the domain is enabled with no rollover
- * due, the auth token satisfies its policy, and every key version (at least one) has a
- * certificate of the current window. rejoinInOneStatement asks the same in SQL.
+ * A re-join needs no lock when the machine is a member (in identity mode, from a machine that
+ * matches the one its registration is on), the domain is enabled with no rollover due, the auth
+ * token satisfies its policy (only a domain that requires authentication looks at it), and every
+ * key version (at least one) has a certificate of the current window. rejoinInOneStatement asks
+ * the same in SQL.
  */
 export function rejoinAllowed(
   found: { domain: DomainRecord; registration: RegistrationRecord | undefined; keys: KeyRecord[] },
@@ -310,15 +326,20 @@ export function rejoinAllowed(
   const { domain, registration, keys } = found;
   return (
     registration !== undefined &&
+    (domain.mode === 'anonymous' || machinesMatch(registration.components, attempt.components)) &&
     !domain.disabled &&
     !domain.keyRolloverRequired &&
-    authenticationProblem(domain, attempt.auth) === undefined &&
+    authenticationProblem(domain, attempt) === undefined &&
     keys.length > 0 &&
     keys.every((key) => key.certificate !== null && key.certificateNotBefore === attempt.windowStart)
   );
 }
 
-/** PostgreSQL: rejoinAllowed, the message id and the last-seen time in one statement. */
+/**
+ * PostgreSQL: rejoinAllowed, the message id and the last-seen time in one statement. In identity
+ * mode the machine match is machinesMatch in SQL: the stored machine ID and the request's share
+ * at least ⌈2/3 × the shorter list⌉ distinct components, ⌈2n/3⌉ being (2n + 2) / 3 in integers.
+ */
 async function rejoinInOneStatement(db: Db, a: RejoinAttempt) {
   const namespace = a.auth?.namespace ?? null;
   const { rows } = await sql<Selectable<DomainTable> & KeyColumns & { allowed: number; recorded: number }>`
@@ -328,10 +349,19 @@ async function rejoinInOneStatement(db: Db, a: RejoinAttempt) {
       select * from domain_keys where domain_id = (select id from d)
     ), allowed as (
       select 1 from d
-      where exists (select 1 from domain_registrations where domain_id = d.id and guid = ${a.guid})
+      where case when d.mode = 'anonymous'
+          then exists (select 1 from domain_registrations where domain_id = d.id and guid = ${a.guid})
+          else exists (
+            select 1 from domain_registrations r join domain_machines m on m.id = r.machine_row
+            where r.domain_id = d.id and r.guid = ${a.guid}
+              and (select count(distinct c) from jsonb_array_elements_text(m.components::jsonb) as c
+                   where c = any(${a.components}::text[]))
+                >= (2 * least(jsonb_array_length(m.components::jsonb), cardinality(${a.components}::text[])) + 2) / 3
+          )
+        end
         and d.disabled = 0 and d.key_rollover_required = 0
-        and (d.auth_required = 0 or ${namespace}::text is not null)
-        and (${namespace}::text is null or d.auth_namespace is null or d.auth_namespace = ${namespace})
+        and (d.auth_required = 0
+          or (${namespace}::text is not null and (d.auth_namespace is null or d.auth_namespace = ${namespace})))
         and exists (select 1 from k)
         and not exists (
           select 1 from k where certificate is null or certificate_not_before is distinct from ${a.windowStart}

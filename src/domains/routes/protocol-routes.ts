@@ -15,7 +15,7 @@ import { join } from '../join.js';
 import { leave } from '../leave.js';
 import type { DomainLimits } from '../limits.js';
 import type { MachineTokens } from '../machine-tokens.js';
-import { ANONYMOUS_DOMAIN_NAME, type DomainDeps, type DomainTarget } from '../policy.js';
+import { ANONYMOUS_DOMAIN_NAME, ANONYMOUS_DOMAIN_NAME_RULE, type DomainDeps, type DomainTarget } from '../policy.js';
 import { IndividualizationAnswer, JoinAnswer, JoseBody, LeaveAnswer, ProtocolError, ServerVersion } from './schemas.js';
 
 declare module 'fastify' {
@@ -165,7 +165,7 @@ function joseBody(request: FastifyRequest): string {
 function anonymousName(request: FastifyRequest): string {
   const name = (request.params as { domainName: string }).domainName;
   if (!ANONYMOUS_DOMAIN_NAME.test(name)) {
-    throw new DomainError('REQ_MALFORMED', 'a domain name is 1 to 128 letters, digits, ".", "_", "-" or ":"');
+    throw new DomainError('REQ_MALFORMED', ANONYMOUS_DOMAIN_NAME_RULE);
   }
   return name;
 }

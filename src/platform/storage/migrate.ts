@@ -15,6 +15,7 @@ import * as entitlements from './migrations/2026-11-25-02-entitlements.js';
 import * as oidcPayloads from './migrations/2026-11-25-03-oidc-payloads.js';
 import * as logoutHandover from './migrations/2026-12-01-01-logout-handover.js';
 import * as throttleNamespaces from './migrations/2026-12-05-02-throttle-namespaces.js';
+import * as identityDomainNames from './migrations/2026-12-05-03-identity-domain-names.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-01-domains': domains,
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-03-oidc-payloads': oidcPayloads,
   '2026-12-01-01-logout-handover': logoutHandover,
   '2026-12-05-02-throttle-namespaces': throttleNamespaces,
+  '2026-12-05-03-identity-domain-names': identityDomainNames,
 };
 
 /** An auto-increment integer primary key `id`, spelled for the dialect at hand. */
@@ -61,6 +63,12 @@ export async function migrateToLatest<T>(db: Kysely<T>): Promise<string[]> {
 /** Reverts the most recent migration; returns its name (empty when none was applied). */
 export async function migrateDown<T>(db: Kysely<T>): Promise<string[]> {
   return check(await migrator(db).migrateDown());
+}
+
+/** Migrates up or down to the named migration (the state right after it); returns the names run. */
+export async function migrateTo<T>(db: Kysely<T>, name: string): Promise<string[]> {
+  if (!(name in MIGRATIONS)) throw new MigrationError(`no migration named ${name}`);
+  return check(await migrator(db).migrateTo(name));
 }
 
 /** Names of migrations not yet applied. */
