@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createDomus, type Domus } from '../../src/app.js';
 import { loadConfig } from '../../src/platform/config.js';
+import type { Logger } from '../../src/platform/logger.js';
 import { type AdminCall, adminClient } from './admin-client.js';
 import type { TestDatabase } from './databases.js';
 import { NO_RATE_LIMITS } from './limits.js';
@@ -17,7 +18,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(database: TestDatabase, env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  database: TestDatabase,
+  env: Record<string, string> = {},
+  options: { logger?: Logger } = {},
+): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'domus-data-'));
   const config = loadConfig({
     DOMUS_DATA_DIR: dataDir,
@@ -28,7 +33,7 @@ export async function startTestServer(database: TestDatabase, env: Record<string
     ...NO_RATE_LIMITS,
     ...env,
   });
-  const domus = await createDomus(config);
+  const domus = await createDomus(config, options.logger);
   const url = await domus.listen();
   const adminToken = domus.secrets.adminToken;
   return {

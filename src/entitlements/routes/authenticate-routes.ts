@@ -28,9 +28,6 @@ import { V2_PARAMS } from './v2-schemas.js';
 const tags = ['entitlement API: user agent'];
 const html = { description: 'an HTML page', content: { 'text/html': { schema: { type: 'string' } } } };
 
-/** Query parameters of the MVPD's answer that never reach a log line. */
-const SECRET_PARAMETERS = ['code', 'state'];
-
 /** The SAML HTTP-POST binding's form (a Response with a certificate and attributes stays well under 256 KiB). */
 const SamlPostForm = Type.Object({
   SAMLResponse: Type.Optional(Type.String({ maxLength: 400_000, description: 'the Response, base64' })),
@@ -77,10 +74,6 @@ export function authenticateRoutes(login: LoginFlows): RoutePlugin {
           summary: "the MVPD's authorization response (Domus's redirect URI): stores the profile",
           params: Type.Object({ mvpd: V2_PARAMS.mvpd }),
           response: { 200: html, 302: { description: "to the session's redirect URL" }, 400: html, 500: html },
-        },
-        onSend: async (request, _reply, payload) => {
-          request.raw.url = redactQuery(request.raw.url ?? '/');
-          return payload;
         },
       },
       async (request, reply) => {
@@ -137,12 +130,4 @@ function htmlErrorHandler(error: FastifyError | Error, request: FastifyRequest, 
     );
   }
   return reply.status(failure.status).headers(PAGE_HEADERS).send(errorPage(failure, request.id));
-}
-
-function redactQuery(url: string): string {
-  const start = url.indexOf('?');
-  if (start === -1) return url;
-  const params = new URLSearchParams(url.slice(start + 1));
-  for (const name of SECRET_PARAMETERS) if (params.has(name)) params.set(name, '[redacted]');
-  return `${url.slice(0, start)}?${params.toString()}`;
 }

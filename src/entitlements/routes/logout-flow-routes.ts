@@ -9,8 +9,8 @@
  *   LogoutResponse (HTTP-Redirect binding) → 302 to the app's redirectUrl.
  *
  * Failures are the user-agent error page (user-agent/pages.ts), 400 or 500, never JSON and never
- * a redirect. States are one-time secrets: they are redacted from the request log (and so are the
- * bulky SAML parameters).
+ * a redirect. States are one-time secrets: the request log redacts them, and the SAML messages
+ * (platform/http/redact.ts).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -37,10 +37,6 @@ export function logoutFlowRoutes(flow: LogoutFlow): RoutePlugin {
           params: Type.Object({ state: Type.String({ maxLength: 128 }) }),
           response: { 302: { description: "to the MVPD's logout, or back to the app" }, 400: html, 500: html },
         },
-        onSend: async (request, _reply, payload) => {
-          request.raw.url = '/api/v2/logout-flow/[redacted]';
-          return payload;
-        },
       },
       async (request, reply) => reply.headers(REDIRECT_HEADERS).redirect(await flow.open(request.params.state), 302),
     );
@@ -54,10 +50,6 @@ export function logoutFlowRoutes(flow: LogoutFlow): RoutePlugin {
           params: Type.Object({ mvpd: V2_PARAMS.mvpd }),
           querystring: Type.Object({ state: Type.Optional(Type.String({ maxLength: 128 })) }),
           response: { 302: { description: "to the app's redirectUrl" }, 400: html, 500: html },
-        },
-        onSend: async (request, _reply, payload) => {
-          request.raw.url = (request.raw.url ?? '/').replace(/([?&]state=)[^&]*/g, '$1[redacted]');
-          return payload;
         },
       },
       async (request, reply) =>
@@ -85,13 +77,6 @@ export function logoutFlowRoutes(flow: LogoutFlow): RoutePlugin {
             400: html,
             500: html,
           },
-        },
-        onSend: async (request, _reply, payload) => {
-          request.raw.url = (request.raw.url ?? '/').replace(
-            /([?&](?:RelayState|SAMLResponse|SAMLRequest|Signature)=)[^&]*/g,
-            '$1[redacted]',
-          );
-          return payload;
         },
       },
       async (request, reply) => {

@@ -1,7 +1,7 @@
 /**
  * The HTTP server every module mounts its routes on: fastify with TypeBox schemas, a request
- * id on every request and response, one log line per request, and an OpenAPI document built
- * from the route schemas at /openapi.json.
+ * id on every request and response, one log line per request (secrets redacted: redact.ts), and
+ * an OpenAPI document built from the route schemas at /openapi.json.
  *
  * What every route gets from the root scope (issue 9):
  * - input no route may see refused before it runs (input.ts): URLs that are not UTF-8 or hold
@@ -30,6 +30,7 @@ import Fastify, {
 import type { Logger } from '../logger.js';
 import { isStorageUnavailable, RETRY_AFTER_S } from '../storage/unavailable.js';
 import { checkBody, checkUrl, routeBadUrl, sentUrl } from './input.js';
+import { loggableUrl } from './redact.js';
 
 export type HttpServer = FastifyInstance<
   RawServerDefault,
@@ -45,7 +46,7 @@ export interface HttpServerOptions {
   version: string;
 }
 
-/** One log line per request, when it completes: method, URL as sent, status, milliseconds. */
+/** One log line per request, when it completes: method, URL (redacted), status, milliseconds. */
 class RequestLog extends LogController {
   constructor() {
     super({ requestIdLogLabel: 'requestId' });
@@ -54,7 +55,7 @@ class RequestLog extends LogController {
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const line = {
       method: request.method,
-      url: sentUrl(request),
+      url: loggableUrl(sentUrl(request), request.routeOptions.url),
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime),
     };

@@ -72,9 +72,9 @@ export async function mountDemoProviders(app: HttpServer, deps: DemoProviderDeps
             if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'text/plain' });
             reply.raw.end();
           } finally {
-            // The request log line (written when the response finishes) shows the full path,
-            // without the tokens a query may carry.
-            raw.url = redactQuery(original);
+            // The request log line (written when the response finishes) shows the full path;
+            // it redacts the tokens a query may carry (platform/http/redact.ts).
+            raw.url = original;
           }
         },
       });
@@ -83,15 +83,4 @@ export async function mountDemoProviders(app: HttpServer, deps: DemoProviderDeps
   );
 
   return { registry, payloads };
-}
-
-/** Query parameters whose values never reach a log line. */
-const SENSITIVE_PARAMETERS = ['id_token_hint', 'code', 'login_hint', 'logout_hint', 'state', 'nonce'];
-
-export function redactQuery(url: string): string {
-  const query = url.indexOf('?');
-  if (query === -1) return url;
-  const params = new URLSearchParams(url.slice(query + 1));
-  for (const name of SENSITIVE_PARAMETERS) if (params.has(name)) params.set(name, '[redacted]');
-  return `${url.slice(0, query)}?${params.toString()}`;
 }
