@@ -5,7 +5,8 @@
  *
  * oidc-provider is a Koa application: a catch-all route hands the raw request to it (the reply
  * hijacked), with the prefix taken off the URL and given as `baseUrl`, the way its docs mount it
- * in other frameworks. Its request bodies are left unread for it to parse.
+ * in other frameworks. Its request bodies are left unread for it to parse. An anonymous
+ * visitor's logout is answered without it (anonymous-logout.ts): it would store a session.
  */
 
 import type { HttpServer } from '../../../platform/http/server.js';
@@ -15,6 +16,7 @@ import type { Storage } from '../../../platform/storage/database.js';
 import type { OperatorStore } from '../../operator/store.js';
 import { DEMO_MVPD_PREFIX } from '../paths.js';
 import { OidcPayloadStore } from './adapter.js';
+import { answerAnonymousLogout } from './anonymous-logout.js';
 import { forwardAsIssuer } from './forwarding.js';
 import { interactionRoutes } from './interactions.js';
 import { DemoProviderRegistry } from './registry.js';
@@ -64,8 +66,14 @@ export async function mountDemoProviders(app: HttpServer, deps: DemoProviderDeps
           raw.url = rest.startsWith('/') ? rest : `/${rest}`;
           (raw as { baseUrl?: string }).baseUrl = new URL(demo.issuer).pathname;
           forwardAsIssuer(raw, demo.issuer, request.ip);
+          // The headers every answer carries (request id, nosniff, Referrer-Policy), which a
+          // hijacked reply would not send.
+          for (const [name, value] of Object.entries(reply.getHeaders())) {
+            if (value !== undefined) reply.raw.setHeader(name, value);
+          }
           reply.hijack();
           try {
+            if (await answerAnonymousLogout(demo, raw, reply.raw)) return;
             await demo.handle(raw, reply.raw);
           } catch (error) {
             request.log.error({ err: error, mvpd: mvpdId }, 'demo identity provider failed');
