@@ -37,7 +37,8 @@ const SamlPostForm = Type.Object({
 export function authenticateRoutes(login: LoginFlows): RoutePlugin {
   return (app) => {
     app.setErrorHandler(htmlErrorHandler);
-    // The SAML IdP's auto-submitted form (HTTP-POST binding).
+    // The SAML IdP's auto-submitted form (HTTP-POST binding), and nothing else.
+    app.removeContentTypeParser('application/json');
     app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseFormBody);
 
     app.get(

@@ -31,6 +31,8 @@ export interface InteractionDeps {
 type Interaction = Awaited<ReturnType<DemoProvider['provider']['interactionDetails']>>;
 
 export function interactionRoutes(scope: HttpServer, deps: InteractionDeps): void {
+  // The sign-in form's posts, and nothing else.
+  scope.removeContentTypeParser('application/json');
   scope.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
