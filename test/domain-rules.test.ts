@@ -205,7 +205,12 @@ for (const kind of testDatabases()) {
 
       it('refuses an auth token whose nq or sub cannot name a domain, and changes nothing', async () => {
         const machine = await newMachine();
-        for (const claims of [{ sub: 'nul\u0000inside' }, { nq: 'line\nbreak' }, { sub: 'x'.repeat(600) }]) {
+        for (const claims of [
+          { sub: 'nul\u0000inside' },
+          { sub: 'lone\ud800surrogate' },
+          { nq: 'line\nbreak' },
+          { sub: 'x'.repeat(600) },
+        ]) {
           const at = await authToken(claims);
           await refused(joinUrl({}), domainRequest(machine, { at }), 'REQ_AUTH_TOKEN_INVALID_EXPIRED');
           await refused(leaveUrl({}), leaveRequest(machine, 'preview', { at }), 'REQ_AUTH_TOKEN_INVALID_EXPIRED');

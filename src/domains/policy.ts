@@ -1,6 +1,7 @@
 /** Domain policy rules shared by join, leave and the admin API (docs/domain-server.md; domain-protocol.md §1, §4, §5). */
 import type { PolicyDefaults } from '../platform/config.js';
 import type { Storage } from '../platform/storage/database.js';
+import { storableText } from '../platform/text.js';
 import type { AuthClaims } from '../platform/tokens/auth-tokens.js';
 import type { DomainKeys } from './domain-keys.js';
 import { DomainError } from './errors.js';
@@ -60,7 +61,8 @@ const ESCAPED_SUBJECT = /^(?:[^%:]|%25|%3A)+$/;
 
 /**
  * Whether identityDomainName gives `name` for some token this server takes: a non-empty nq and
- * sub, no control characters, at most MAX_IDENTITY_DOMAIN_NAME characters.
+ * sub, no control characters and nothing a database cannot store as given (platform/text.ts), at
+ * most MAX_IDENTITY_DOMAIN_NAME characters.
  */
 export function isIdentityDomainName(name: string): boolean {
   const separator = name.lastIndexOf(':');
@@ -68,7 +70,8 @@ export function isIdentityDomainName(name: string): boolean {
     separator > 0 &&
     name.length <= MAX_IDENTITY_DOMAIN_NAME &&
     ESCAPED_SUBJECT.test(name.slice(separator + 1)) &&
-    !hasControlCharacter(name)
+    !hasControlCharacter(name) &&
+    storableText(name)
   );
 }
 

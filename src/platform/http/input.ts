@@ -11,25 +11,18 @@
  *   NUL or a lone UTF-16 surrogate (a JSON `"\ud800"` parses to one; stored, it would become
  *   U+FFFD on PostgreSQL and stay as given on SQLite).
  *
- * Routes with parsers of their own (e.g. a header carrying base64 JSON) call `storableText` /
- * `unstorableAt` for what they decode.
+ * Routes with parsers of their own (e.g. a header carrying base64 JSON) call `storableText`
+ * (platform/text.ts) / `unstorableAt` for what they decode.
  */
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { storableText } from '../text.js';
 
 /** A request refused before any route code runs; 400 in the shape of the route's wire format. */
 export class InputError extends Error {
   override name = 'InputError';
   readonly statusCode = 400;
   readonly code = 'DOMUS_INPUT';
-}
-
-/** A surrogate that is not half of a pair. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** True for text every database stores as given: no NUL, no lone surrogate. */
-export function storableText(text: string): boolean {
-  return !text.includes('\u0000') && !LONE_SURROGATE.test(text);
 }
 
 const MAX_DEPTH = 64;

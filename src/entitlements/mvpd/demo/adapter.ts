@@ -13,8 +13,8 @@
  * nothing can have been stored under it.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { storableText } from '../../../platform/http/input.js';
 import type { Storage } from '../../../platform/storage/database.js';
+import { storableText } from '../../../platform/text.js';
 
 const PURGE_INTERVAL_MS = 60_000;
 
