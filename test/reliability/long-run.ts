@@ -5,12 +5,16 @@
  * where it must not, or left a count wrong.
  *
  *   DOMUS_RELIABILITY_ONLY=kill,outage   run only these parts (fuzz, race, kill, outage)
+ *   DOMUS_RELIABILITY_FUZZ_CASES=100000  fuzz cases per database (seed: DOMUS_FUZZ_SEED)
+ *   DOMUS_RELIABILITY_RACE_JOINS=10000   racing joins (two processes, PostgreSQL only)
  *   DOMUS_RELIABILITY_KILL_CYCLES=5      kill -9 cycles per database
  *   DOMUS_RELIABILITY_OUTAGE_CYCLES=5    PostgreSQL outage cycles
  */
 import { type DatabaseKind, POSTGRES_URL, testDatabases } from '../support/databases.js';
+import { runFuzz } from '../support/fuzz.js';
 import { runKillCycles } from './kill-cycles.js';
 import { runOutageCycles } from './outage.js';
+import { runRace } from './race.js';
 
 const only = new Set((process.env.DOMUS_RELIABILITY_ONLY ?? 'fuzz,race,kill,outage').split(','));
 const number = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -22,6 +26,43 @@ interface Part {
 }
 
 const parts: Part[] = [
+  {
+    name: 'fuzz',
+    async run(kind) {
+      const database = await kind.create();
+      try {
+        const result = await runFuzz({
+          database,
+          cases: number('DOMUS_RELIABILITY_FUZZ_CASES', 100_000),
+          seed: number('DOMUS_FUZZ_SEED', Date.now() % 2 ** 31),
+        });
+        return { ok: result.failures.length === 0, figures: result };
+      } finally {
+        await database.drop();
+      }
+    },
+  },
+  {
+    name: 'race',
+    postgresOnly: true,
+    async run(kind) {
+      const database = await kind.create();
+      try {
+        const figures = await runRace({
+          database,
+          joins: number('DOMUS_RELIABILITY_RACE_JOINS', 10_000),
+          domains: 100,
+          limit: 5,
+          machines: 1_000,
+          processes: 2,
+        });
+        const ok = figures.serverErrors === 0 && figures.transportErrors === 0 && figures.problems.length === 0;
+        return { ok, figures };
+      } finally {
+        await database.drop();
+      }
+    },
+  },
   {
     name: 'kill',
     async run(kind) {

@@ -21,6 +21,7 @@ import type { TestDatabase } from '../support/databases.js';
 import { NO_RATE_LIMITS } from '../support/limits.js';
 import { domainRequest, individualize, post, protocolUrl, type TestMachine } from '../support/machines.js';
 import { type DomusProcess, startDomusServer } from '../support/processes.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 export interface RaceOptions {
   /** A fresh PostgreSQL database (the caller creates and drops it). */
@@ -67,25 +68,13 @@ interface RaceDomain {
   token?: string;
 }
 
-/** A small seeded generator (mulberry32), so that a run's choices can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function runRace(options: RaceOptions): Promise<RaceFigures> {
   const { database, joins, domains: domainCount, limit, machines: machineCount } = options;
   const concurrency = options.concurrency ?? 32;
   const processCount = options.processes ?? 2;
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const log = options.log ?? (() => {});
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'domus-race-'));

@@ -5,8 +5,9 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { signEs256 } from '../../src/platform/crypto/es256.js';
+import type { Rng } from './seeded-random.js';
 
-export type Rng = () => number;
+export type { Rng };
 export const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)] as T;
 export const between = (rng: Rng, min: number, max: number) => min + Math.floor(rng() * (max - min + 1));
 

@@ -18,10 +18,11 @@ import http from 'node:http';
 import net from 'node:net';
 import type { TestDatabase } from './databases.js';
 import { shapeProblem, wireFormatOf } from './error-shapes.js';
-import { pick, type Rng, serialize } from './fuzz-cases.js';
+import { pick, serialize } from './fuzz-cases.js';
 import { type Fixtures, makeFixtures } from './fuzz-fixtures.js';
 import { mutate } from './fuzz-mutations.js';
 import { templates } from './fuzz-templates.js';
+import { seededRandom } from './seeded-random.js';
 import { startTestServer, type TestServer } from './server.js';
 import { snapshotAll } from './snapshot.js';
 
@@ -59,17 +60,6 @@ export interface FuzzResult {
 const TIMEOUT_MS = 10_000;
 const MAX_FAILURES = 50;
 
-/** mulberry32: a small seeded generator, one per case. */
-export function generator(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const caseSeed = (seed: number, index: number) => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + index * 0xc2b2ae35) >>> 0;
 
 export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
@@ -87,7 +77,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     let baseline = await snapshotAll(server.domus.storage);
     let sinceCheck: FuzzFailure[] = [];
     for (let i = 0; i < options.cases && result.failures.length < MAX_FAILURES; i++) {
-      const rng = generator(caseSeed(options.seed, i));
+      const rng = seededRandom(caseSeed(options.seed, i));
       const failure = (c: Omit<FuzzFailure, 'case'>) => result.failures.push({ case: i, ...c });
       let summary: Omit<FuzzFailure, 'case' | 'problem'>;
       if (rng() < rawShare) {
