@@ -4,12 +4,9 @@
  * stored state at all.
  */
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { type JWK, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import { simulatedComponents } from '../src/device/hardware.js';
 import { signEs256 } from '../src/platform/crypto/es256.js';
 import { newP256KeyPair } from '../src/platform/crypto/p256.js';
@@ -24,8 +21,9 @@ import {
   type RequestFields,
   type TestMachine,
 } from './support/machines.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import type { TestServer } from './support/server.js';
 import { snapshot } from './support/snapshot.js';
+import { publicJwk, startServerTrusting } from './support/trusted-issuers.js';
 
 /** Extra issuers the test server trusts, so tests can sign tokens with any claims. */
 const MACHINE_ISSUER = 'test-machine-issuer';
@@ -54,39 +52,25 @@ const DOM_LIMIT_REACHED = { status: 403, code: 502, name: 'DOM_LIMIT_REACHED' };
 const DOM_AUTHENTICATION_REQUIRED = { status: 401, code: 503, name: 'DOM_AUTHENTICATION_REQUIRED' };
 
 const p256 = () => newP256KeyPair();
-const publicJwk = (key: KeyObject): JWK => {
-  const { kty, crv, x, y } = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
-  return { kty, crv, x, y };
-};
 const b64json = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 for (const kind of testDatabases()) {
   describe(`domain protocol errors on ${kind.name}`, () => {
     let db: TestDatabase;
     let server: TestServer;
-    let issuersDir: string;
     const machineIssuerKey = p256();
     const authIssuerKey = p256();
 
     before(async () => {
-      issuersDir = fs.mkdtempSync(path.join(os.tmpdir(), 'domus-issuers-'));
-      const machineIssuers = path.join(issuersDir, 'machine-issuers.json');
-      const authIssuers = path.join(issuersDir, 'auth-issuers.json');
-      fs.writeFileSync(
-        machineIssuers,
-        JSON.stringify({ [MACHINE_ISSUER]: { keys: [publicJwk(machineIssuerKey.publicKey)] } }),
-      );
-      fs.writeFileSync(authIssuers, JSON.stringify({ [AUTH_ISSUER]: { keys: [publicJwk(authIssuerKey.publicKey)] } }));
       db = await kind.create();
-      server = await startTestServer(db, {
-        DOMUS_MACHINE_ISSUERS_FILE: machineIssuers,
-        DOMUS_AUTH_ISSUERS_FILE: authIssuers,
+      server = await startServerTrusting(db, {
+        machine: { id: MACHINE_ISSUER, key: machineIssuerKey.publicKey },
+        auth: { id: AUTH_ISSUER, key: authIssuerKey.publicKey },
       });
     });
     after(async () => {
       await server.close();
       await db.drop();
-      fs.rmSync(issuersDir, { recursive: true, force: true });
     });
 
     const joinUrl = (target: Target, ver: 3 | 5 = 5) => protocolUrl(server.url, 'join', target, ver);

@@ -5,13 +5,10 @@
  * compared on every identity re-join, and the order of refusals.
  */
 import assert from 'node:assert/strict';
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import fs from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type JWK, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import { simulatedComponents } from '../src/device/hardware.js';
 import { signEs256 } from '../src/platform/crypto/es256.js';
 import { newP256KeyPair } from '../src/platform/crypto/p256.js';
@@ -26,18 +23,14 @@ import {
   type RequestFields,
   type TestMachine,
 } from './support/machines.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import type { TestServer } from './support/server.js';
 import { snapshot } from './support/snapshot.js';
+import { publicJwk, startServerTrusting } from './support/trusted-issuers.js';
 
 const MACHINE_ISSUER = 'second-machine-issuer';
 const AUTH_ISSUER = 'rules-auth-issuer';
 
 type Target = { anonymous?: string };
-
-const publicJwk = (key: KeyObject): JWK => {
-  const { kty, crv, x, y } = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
-  return { kty, crv, x, y };
-};
 
 /** A raw HTTP request, so that dot-segments reach the server as sent (fetch would resolve them). */
 function rawRequest(
@@ -74,29 +67,19 @@ for (const kind of testDatabases()) {
   describe(`domain rules of issue 9 on ${kind.name}`, () => {
     let db: TestDatabase;
     let server: TestServer;
-    let issuersDir: string;
     const machineIssuerKey = newP256KeyPair();
     const authIssuerKey = newP256KeyPair();
 
     before(async () => {
-      issuersDir = fs.mkdtempSync(path.join(os.tmpdir(), 'domus-rules-'));
-      const machineIssuers = path.join(issuersDir, 'machine-issuers.json');
-      const authIssuers = path.join(issuersDir, 'auth-issuers.json');
-      fs.writeFileSync(
-        machineIssuers,
-        JSON.stringify({ [MACHINE_ISSUER]: { keys: [publicJwk(machineIssuerKey.publicKey)] } }),
-      );
-      fs.writeFileSync(authIssuers, JSON.stringify({ [AUTH_ISSUER]: { keys: [publicJwk(authIssuerKey.publicKey)] } }));
       db = await kind.create();
-      server = await startTestServer(db, {
-        DOMUS_MACHINE_ISSUERS_FILE: machineIssuers,
-        DOMUS_AUTH_ISSUERS_FILE: authIssuers,
+      server = await startServerTrusting(db, {
+        machine: { id: MACHINE_ISSUER, key: machineIssuerKey.publicKey },
+        auth: { id: AUTH_ISSUER, key: authIssuerKey.publicKey },
       });
     });
     after(async () => {
       await server?.close();
       await db?.drop();
-      fs.rmSync(issuersDir, { recursive: true, force: true });
     });
 
     const newMachine = (components?: string[]) => individualize(server.url, components);
