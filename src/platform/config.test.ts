@@ -123,7 +123,7 @@ describe('configuration', () => {
     const readme = fs.readFileSync(path.resolve('README.md'), 'utf8');
     for (const option of OPTIONS) assert.match(readme, new RegExp(`\\|\\s*\`${option.env}\`\\s*\\|`), option.env);
     const source = fs.readFileSync(new URL('./config.ts', import.meta.url), 'utf8');
-    const read = new Set([...source.matchAll(/read\('(DOMUS_[A-Z_]+)'\)/g)].map((m) => m[1]));
+    const read = new Set([...source.matchAll(/(?:read|perHour)\('(DOMUS_[A-Z_]+)'/g)].map((m) => m[1]));
     assert.deepEqual([...read].sort(), OPTIONS.map((o) => o.env).sort());
   });
 });

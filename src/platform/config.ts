@@ -221,6 +221,9 @@ export function loadConfig(env: Env = process.env): Config {
     return value === '' ? undefined : value;
   };
   const dataDir = path.resolve(read('DOMUS_DATA_DIR') ?? './data');
+  /** A rate limit whose default is `count` an hour after a burst of `burst`. */
+  const perHour = (name: string, count: number, burst: number) =>
+    rateLimit(name, read(name), { ratePerS: count / HOUR_S, burst });
 
   return {
     host: read('DOMUS_HOST') ?? '127.0.0.1',
@@ -258,22 +261,10 @@ export function loadConfig(env: Env = process.env): Config {
     demoUsersFile: read('DOMUS_DEMO_USERS_FILE'),
     throttle: rateLimit('DOMUS_THROTTLE', read('DOMUS_THROTTLE'), { ratePerS: 1, burst: 10 }),
     domainLimits: {
-      createPerMachine: rateLimit('DOMUS_DOMAIN_CREATE_LIMIT_MACHINE', read('DOMUS_DOMAIN_CREATE_LIMIT_MACHINE'), {
-        ratePerS: 1 / HOUR_S,
-        burst: 20,
-      }),
-      createPerAddress: rateLimit('DOMUS_DOMAIN_CREATE_LIMIT_ADDRESS', read('DOMUS_DOMAIN_CREATE_LIMIT_ADDRESS'), {
-        ratePerS: 100 / HOUR_S,
-        burst: 200,
-      }),
-      joinPerMachine: rateLimit('DOMUS_DOMAIN_JOIN_LIMIT_MACHINE', read('DOMUS_DOMAIN_JOIN_LIMIT_MACHINE'), {
-        ratePerS: 10 / HOUR_S,
-        burst: 50,
-      }),
-      joinPerAddress: rateLimit('DOMUS_DOMAIN_JOIN_LIMIT_ADDRESS', read('DOMUS_DOMAIN_JOIN_LIMIT_ADDRESS'), {
-        ratePerS: 1000 / HOUR_S,
-        burst: 1000,
-      }),
+      createPerMachine: perHour('DOMUS_DOMAIN_CREATE_LIMIT_MACHINE', 1, 20),
+      createPerAddress: perHour('DOMUS_DOMAIN_CREATE_LIMIT_ADDRESS', 100, 200),
+      joinPerMachine: perHour('DOMUS_DOMAIN_JOIN_LIMIT_MACHINE', 10, 50),
+      joinPerAddress: perHour('DOMUS_DOMAIN_JOIN_LIMIT_ADDRESS', 1000, 1000),
     },
     adminAuthLimit: rateLimit('DOMUS_ADMIN_AUTH_LIMIT', read('DOMUS_ADMIN_AUTH_LIMIT'), {
       ratePerS: 1 / 60,
