@@ -19,8 +19,8 @@ import { type DomusProcess, startDomusServer } from '../support/processes.js';
 export interface KillCycleOptions {
   database: TestDatabase;
   cycles: number;
-  /** How long the load runs before the kill. */
-  loadMs: number;
+  /** The kill comes once the load has had this many joins acknowledged in the cycle (or after 30 s). */
+  joinsBeforeKill: number;
   workers?: number;
   domains?: number;
 }
@@ -38,9 +38,10 @@ export interface KillCycleFigures {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const MAX_LOAD_MS = 30_000;
 
 export async function runKillCycles(options: KillCycleOptions): Promise<KillCycleFigures> {
-  const { database, cycles, loadMs, workers = 6, domains = 4 } = options;
+  const { database, cycles, joinsBeforeKill, workers = 6, domains = 4 } = options;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'domus-kill-'));
   const env = {
     DOMUS_DATABASE_URL: database.url,
@@ -92,7 +93,11 @@ export async function runKillCycles(options: KillCycleOptions): Promise<KillCycl
         }
       };
       const loops = Array.from({ length: workers }, (_, worker) => loop(worker));
-      await sleep(loadMs);
+      // Kill under full load: once enough joins went through, at a random moment of the next 200 ms.
+      const target = acknowledgedJoins + joinsBeforeKill;
+      const giveUp = Date.now() + MAX_LOAD_MS;
+      while (acknowledgedJoins < target && Date.now() < giveUp) await sleep(20);
+      await sleep(Math.random() * 200);
       killed = true;
       server.child.kill('SIGKILL');
       await Promise.all(loops);

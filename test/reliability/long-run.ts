@@ -71,7 +71,7 @@ const parts: Part[] = [
         const figures = await runKillCycles({
           database,
           cycles: number('DOMUS_RELIABILITY_KILL_CYCLES', 5),
-          loadMs: 3000,
+          joinsBeforeKill: 100,
         });
         const ok =
           figures.lost.length === 0 && figures.miscounted.length === 0 && Object.keys(figures.refusals).length === 0;

@@ -13,8 +13,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, type TSchema, Type } from 'typebox';
 import { clientKey, type Throttle, type ThrottleDecision } from '../limits/throttle.js';
-import { isStorageUnavailable, RETRY_AFTER_S } from '../storage/unavailable.js';
-import type { HttpServer } from './server.js';
+import { type HttpServer, sendServerFault } from './server.js';
 
 /** A refused operator request: `{ error: { code, message } }` with this status. */
 export class AdminError extends Error {
@@ -100,15 +99,7 @@ export function adminScope(app: HttpServer, guard: AdminGuard): void {
     if (error.validation || (error.statusCode !== undefined && error.statusCode < 500)) {
       return reply.status(400).send({ error: { code: 'invalid_request', message: error.message } });
     }
-    if (isStorageUnavailable(error)) {
-      request.log.warn({ code: (error as { code?: string }).code }, 'admin request failed: database unavailable');
-      return reply
-        .status(503)
-        .header('retry-after', String(RETRY_AFTER_S))
-        .send({ error: { code: 'unavailable', message: 'the database is unavailable; retry later' } });
-    }
-    request.log.error({ err: error }, 'admin request failed');
-    return reply.status(500).send({ error: { code: 'internal', message: 'internal server error' } });
+    return sendServerFault(error, request, reply, 'admin request failed');
   });
 }
 

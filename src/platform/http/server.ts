@@ -87,6 +87,23 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): v
   socket.destroy(error);
 }
 
+/**
+ * A fault of the server, not of the request, in the generic error shape `{ error: { code,
+ * message } }` (the admin API's too): 503 `unavailable` with Retry-After while the database is
+ * away (docs/reliability.md), else a log line and 500 `internal` with nothing internal.
+ */
+export function sendServerFault(error: Error, request: FastifyRequest, reply: FastifyReply, what: string) {
+  if (isStorageUnavailable(error)) {
+    request.log.warn({ code: (error as { code?: string }).code }, `${what}: database unavailable`);
+    return reply
+      .status(503)
+      .header('retry-after', String(RETRY_AFTER_S))
+      .send({ error: { code: 'unavailable', message: 'the database is unavailable; retry later' } });
+  }
+  request.log.error({ err: error }, what);
+  return reply.status(500).send({ error: { code: 'internal', message: 'internal server error' } });
+}
+
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -138,17 +155,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode ?? 500;
-    if (isStorageUnavailable(error)) {
-      request.log.warn({ code: (error as { code?: string }).code }, 'request failed: database unavailable');
-      return reply
-        .status(503)
-        .header('retry-after', String(RETRY_AFTER_S))
-        .send({ error: { code: 'unavailable', message: 'the database is unavailable; retry later' } });
-    }
-    if (status >= 500) {
-      request.log.error({ err: error }, 'request failed');
-      return reply.status(500).send({ error: { code: 'internal', message: 'internal server error' } });
-    }
+    if (status >= 500 || isStorageUnavailable(error)) return sendServerFault(error, request, reply, 'request failed');
     return reply.status(status).send({ error: { code: 'invalid_request', message: error.message } });
   });
 
