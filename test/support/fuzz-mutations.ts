@@ -4,6 +4,8 @@
  * any kind (some are noise: changes an endpoint may take); so every case must be answered
  * ≥ 400, in its wire format's error shape, changing nothing.
  */
+
+import { storableText } from '../../src/platform/text.js';
 import {
   accepted,
   between,
@@ -128,7 +130,9 @@ export const MUTATIONS: Mutation[] = [
       }
       const name = pick(rng, fields);
       const current = d.body.kind === 'json' ? String(d.body.value[name]) : '';
-      setField(d, name, insertAt(rng, current, bad));
+      const broken = insertAt(rng, current, bad);
+      // A lone surrogate inserted next to one an earlier mutation put there can make a valid pair.
+      setField(d, name, storableText(broken) ? `${broken}\u0000` : broken);
     },
   },
   {
