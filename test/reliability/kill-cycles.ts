@@ -53,7 +53,7 @@ export async function runKillCycles(options: KillCycleOptions): Promise<KillCycl
     ...NO_RATE_LIMITS,
     DOMUS_DEMO: 'false',
   };
-  /** guid → domain, for every acknowledged join not followed by an acknowledged leave. */
+  /** guid → domain, for every acknowledged join not followed by a leave commit (answered or not). */
   const members = new Map<string, string>();
   /** guid → domain of every acknowledged leave. */
   const left = new Map<string, string>();
@@ -80,12 +80,15 @@ export async function runKillCycles(options: KillCycleOptions): Promise<KillCycl
             const leaveUrl = protocolUrl(server.url, 'leave', { anonymous: domain });
             const preview = await post(leaveUrl, domainRequest(machine, { op: 'leave', phase: 'preview' }));
             if (preview.status !== 200) continue;
+            // From here until an answer, the machine may or may not be a member: a commit the
+            // kill cuts off may have committed. Only an answered commit settles it.
+            members.delete(machine.guid);
             const commit = await post(leaveUrl, domainRequest(machine, { op: 'leave', phase: 'commit' }));
             if (commit.status !== 200) {
+              members.set(machine.guid, domain);
               tallyRefusal(refusals, commit, killed);
               continue;
             }
-            members.delete(machine.guid);
             left.set(machine.guid, domain);
           } catch {
             // The process was killed under this request: not acknowledged, either outcome is fine.
