@@ -3,7 +3,7 @@
  *
  * Every option is declared in `OPTIONS` with its variable, default and meaning; the README's
  * configuration table is checked against this list by a test, so the two cannot drift.
- * Names from ../shared/spec/operations.md are fixed.
+ * The variable names are part of the operator's interface: they do not change.
  */
 import os from 'node:os';
 import path from 'node:path';
