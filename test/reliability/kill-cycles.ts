@@ -1,20 +1,10 @@
-/**
- * kill -9 under load (docs/reliability.md): a `domus serve` process takes joins and committed
- * leaves from several loops, is killed with SIGKILL at a moment of full load, and is started
- * again on the same database. Every operation it acknowledged (answered 200) must be in the
- * database afterwards: each acknowledged join a registration, each acknowledged leave none, and
- * each domain's member count equal to its member rows. Used by test/crash-recovery.test.ts (CI
- * size) and by `npm run reliability` (many cycles).
- */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openStorage } from '../../src/platform/storage/database.js';
 import type { TestDatabase } from '../support/databases.js';
-import { NO_RATE_LIMITS } from '../support/limits.js';
 import { domainRequest, individualize, post, protocolUrl, type TestMachine } from '../support/machines.js';
-import { type DomusProcess, startDomusServer } from '../support/processes.js';
+import { type DomusProcess, loadTestEnv, startDomusServer } from '../support/processes.js';
 
 export interface KillCycleOptions {
   database: TestDatabase;
@@ -43,16 +33,7 @@ const MAX_LOAD_MS = 30_000;
 export async function runKillCycles(options: KillCycleOptions): Promise<KillCycleFigures> {
   const { database, cycles, joinsBeforeKill, workers = 6, domains = 4 } = options;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'domus-kill-'));
-  const env = {
-    DOMUS_DATABASE_URL: database.url,
-    DOMUS_MASTER_KEY: randomBytes(32).toString('base64'),
-    DOMUS_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
-    DOMUS_DATA_DIR: dataDir,
-    DOMUS_PORT: '0',
-    DOMUS_LOG_LEVEL: 'error',
-    ...NO_RATE_LIMITS,
-    DOMUS_DEMO: 'false',
-  };
+  const env = { ...loadTestEnv(database.url), DOMUS_DATA_DIR: dataDir };
   /** guid → domain, for every acknowledged join not followed by a leave commit (answered or not). */
   const members = new Map<string, string>();
   /** guid → domain of every acknowledged leave. */

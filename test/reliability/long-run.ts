@@ -10,7 +10,7 @@
  *   DOMUS_RELIABILITY_KILL_CYCLES=5      kill -9 cycles per database
  *   DOMUS_RELIABILITY_OUTAGE_CYCLES=5    PostgreSQL outage cycles
  */
-import { type DatabaseKind, POSTGRES_URL, testDatabases } from '../support/databases.js';
+import { POSTGRES_URL, type TestDatabase, testDatabases } from '../support/databases.js';
 import { runFuzz } from '../support/fuzz.js';
 import { runKillCycles } from './kill-cycles.js';
 import { runOutageCycles } from './outage.js';
@@ -21,81 +21,62 @@ const number = (name: string, fallback: number) => Number(process.env[name] ?? f
 
 interface Part {
   name: string;
-  run(kind: DatabaseKind): Promise<{ ok: boolean; figures: unknown }>;
+  /** Runs on a fresh throw-away database, which main() drops afterwards. */
+  run(database: TestDatabase): Promise<{ ok: boolean; figures: unknown }>;
   postgresOnly?: boolean;
 }
 
 const parts: Part[] = [
   {
     name: 'fuzz',
-    async run(kind) {
-      const database = await kind.create();
-      try {
-        const result = await runFuzz({
-          database,
-          cases: number('DOMUS_RELIABILITY_FUZZ_CASES', 100_000),
-          seed: number('DOMUS_FUZZ_SEED', Date.now() % 2 ** 31),
-        });
-        return { ok: result.failures.length === 0, figures: result };
-      } finally {
-        await database.drop();
-      }
+    async run(database) {
+      const result = await runFuzz({
+        database,
+        cases: number('DOMUS_RELIABILITY_FUZZ_CASES', 100_000),
+        seed: number('DOMUS_FUZZ_SEED', Date.now() % 2 ** 31),
+      });
+      return { ok: result.failures.length === 0, figures: result };
     },
   },
   {
     name: 'race',
     postgresOnly: true,
-    async run(kind) {
-      const database = await kind.create();
-      try {
-        const figures = await runRace({
-          database,
-          joins: number('DOMUS_RELIABILITY_RACE_JOINS', 10_000),
-          domains: 100,
-          limit: 5,
-          machines: 1_000,
-          processes: 2,
-        });
-        const ok = figures.serverErrors === 0 && figures.transportErrors === 0 && figures.problems.length === 0;
-        return { ok, figures };
-      } finally {
-        await database.drop();
-      }
+    async run(database) {
+      const figures = await runRace({
+        database,
+        joins: number('DOMUS_RELIABILITY_RACE_JOINS', 10_000),
+        domains: 100,
+        limit: 5,
+        machines: 1_000,
+        processes: 2,
+      });
+      const ok = figures.serverErrors === 0 && figures.transportErrors === 0 && figures.problems.length === 0;
+      return { ok, figures };
     },
   },
   {
     name: 'kill',
-    async run(kind) {
-      const database = await kind.create();
-      try {
-        const figures = await runKillCycles({
-          database,
-          cycles: number('DOMUS_RELIABILITY_KILL_CYCLES', 5),
-          joinsBeforeKill: 100,
-        });
-        const ok =
-          figures.lost.length === 0 && figures.miscounted.length === 0 && Object.keys(figures.refusals).length === 0;
-        return { ok, figures };
-      } finally {
-        await database.drop();
-      }
+    async run(database) {
+      const figures = await runKillCycles({
+        database,
+        cycles: number('DOMUS_RELIABILITY_KILL_CYCLES', 5),
+        joinsBeforeKill: 100,
+      });
+      const ok =
+        figures.lost.length === 0 && figures.miscounted.length === 0 && Object.keys(figures.refusals).length === 0;
+      return { ok, figures };
     },
   },
   {
     name: 'outage',
     postgresOnly: true,
-    async run(kind) {
-      const database = await kind.create();
-      try {
-        const figures = await runOutageCycles(database, number('DOMUS_RELIABILITY_OUTAGE_CYCLES', 5));
-        const ok =
-          !figures.processExited &&
-          figures.recoveryMs.every((ms) => ms >= 0) &&
-          Object.keys(figures.tally).every((kind) => /^(200|503 SERVER_UNAVAILABLE)$/.test(kind));
-        return { ok, figures };
-      } finally {
-        await database.drop();
-      }
+    async run(database) {
+      const figures = await runOutageCycles(database, number('DOMUS_RELIABILITY_OUTAGE_CYCLES', 5));
+      const ok =
+        !figures.processExited &&
+        figures.recoveryMs.every((ms) => ms >= 0) &&
+        Object.keys(figures.tally).every((kind) => /^(200|503 SERVER_UNAVAILABLE)$/.test(kind));
+      return { ok, figures };
     },
   },
 ];
@@ -107,7 +88,8 @@ async function main(): Promise<number> {
     for (const kind of testDatabases()) {
       if (part.postgresOnly && kind.name !== 'postgres') continue;
       const started = Date.now();
-      const { ok, figures } = await part.run(kind);
+      const database = await kind.create();
+      const { ok, figures } = await part.run(database).finally(() => database.drop());
       if (!ok) failed++;
       console.log(
         JSON.stringify({ part: part.name, database: kind.name, ok, seconds: (Date.now() - started) / 1000, figures }),

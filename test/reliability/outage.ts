@@ -1,20 +1,10 @@
-/**
- * PostgreSQL outages under load (docs/reliability.md): a `domus serve` process reaches its
- * database through a TCP proxy; while loops of individualizations and joins run, each cycle
- * terminates every backend of the database (SQLSTATE 57P01, what a restart or failover does to
- * open sessions) and then cuts the network for a while and restores it. The process must stay
- * up, answer only 200 or 503 SERVER_UNAVAILABLE, and serve again by itself after each cut.
- * Used by test/database-outage.test.ts (CI size) and `npm run reliability` (many cycles).
- */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestDatabase } from '../support/databases.js';
-import { NO_RATE_LIMITS } from '../support/limits.js';
 import { domainRequest, individualize, post, protocolUrl } from '../support/machines.js';
-import { type DomusProcess, startDomusServer } from '../support/processes.js';
+import { type DomusProcess, loadTestEnv, startDomusServer } from '../support/processes.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -34,17 +24,13 @@ export async function startOutageRig(database: TestDatabase): Promise<OutageRig>
   const target = new URL(database.url);
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'domus-outage-'));
-  const adminToken = randomBytes(24).toString('base64url');
-  const server = await startDomusServer({
-    DOMUS_DATABASE_URL: proxy.route(database.url),
-    DOMUS_MASTER_KEY: randomBytes(32).toString('base64'),
-    DOMUS_ADMIN_TOKEN: adminToken,
+  const env: Record<string, string> = {
+    ...loadTestEnv(proxy.route(database.url)),
     DOMUS_DATA_DIR: dataDir,
-    DOMUS_PORT: '0',
-    DOMUS_LOG_LEVEL: 'error',
-    ...NO_RATE_LIMITS,
     DOMUS_DB_POOL_SIZE: '4',
-  }).catch(async (error) => {
+  };
+  const adminToken = env.DOMUS_ADMIN_TOKEN ?? '';
+  const server = await startDomusServer(env).catch(async (error) => {
     await proxy.close();
     throw error;
   });

@@ -1,14 +1,3 @@
-/**
- * A multi-process race of joins, leaves and re-joins (issue 9, docs/reliability.md): several
- * `domus serve` processes on one PostgreSQL database, many machines racing into small anonymous
- * and identity domains through all of them at once. Each machine sends one request at a time (a
- * device does), machines race each other. Afterwards the database must hold exactly what was
- * acknowledged: every domain's member count equal to its slot rows (identity: its physical
- * machines; anonymous: its registrations), no slot without a registration, never over the
- * limit, each acknowledged join a registration and each acknowledged leave none; and no answer
- * was a 5xx. Used by test/race.test.ts (CI size, DOMUS_RACE_* variables) and by the long runs.
- */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,10 +7,10 @@ import { simulatedComponents } from '../../src/device/hardware.js';
 import { newP256KeyPair } from '../../src/platform/crypto/p256.js';
 import { openStorage } from '../../src/platform/storage/database.js';
 import type { TestDatabase } from '../support/databases.js';
-import { NO_RATE_LIMITS } from '../support/limits.js';
 import { domainRequest, individualize, post, protocolUrl, type TestMachine } from '../support/machines.js';
-import { type DomusProcess, startDomusServer } from '../support/processes.js';
+import { type DomusProcess, loadTestEnv, startDomusServer } from '../support/processes.js';
 import { seededRandom } from '../support/seeded-random.js';
+import { publicJwk } from '../support/trusted-issuers.js';
 
 export interface RaceOptions {
   /** A fresh PostgreSQL database (the caller creates and drops it). */
@@ -80,18 +69,8 @@ export async function runRace(options: RaceOptions): Promise<RaceFigures> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'domus-race-'));
   const issuer = newP256KeyPair();
   const issuersFile = path.join(dir, 'auth-issuers.json');
-  const { kty, crv, x, y } = issuer.publicKey.export({ format: 'jwk' });
-  fs.writeFileSync(issuersFile, JSON.stringify({ race: { keys: [{ kty, crv, x, y }] } }));
-  const env = {
-    DOMUS_DATABASE_URL: database.url,
-    DOMUS_MASTER_KEY: randomBytes(32).toString('base64'),
-    DOMUS_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
-    DOMUS_AUTH_ISSUERS_FILE: issuersFile,
-    DOMUS_PORT: '0',
-    DOMUS_LOG_LEVEL: 'error',
-    DOMUS_DEMO: 'false',
-    ...NO_RATE_LIMITS,
-  };
+  fs.writeFileSync(issuersFile, JSON.stringify({ race: { keys: [publicJwk(issuer.publicKey)] } }));
+  const env = { ...loadTestEnv(database.url), DOMUS_AUTH_ISSUERS_FILE: issuersFile };
   const servers: DomusProcess[] = [];
   const started = Date.now();
   try {

@@ -5,8 +5,10 @@
  * left over when it exits.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { type AdminCall, adminClient } from './admin-client.js';
+import { NO_RATE_LIMITS } from './limits.js';
 
 const BIN = fileURLToPath(new URL('../../bin/domus.js', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -64,6 +66,23 @@ export function runDomus(args: string[], env: Record<string, string> = {}): Prom
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code, signal, stdout: stdout(), stderr: stderr() }));
   });
+}
+
+/**
+ * The environment of `domus serve` processes that share the database at `databaseUrl` under a
+ * test's load: one fresh master key and admin token, any free port, errors-only logs, no demo
+ * data, no rate limits. Spread it and add a DOMUS_DATA_DIR per process.
+ */
+export function loadTestEnv(databaseUrl: string): Record<string, string> {
+  return {
+    DOMUS_DATABASE_URL: databaseUrl,
+    DOMUS_MASTER_KEY: randomBytes(32).toString('base64'),
+    DOMUS_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+    DOMUS_PORT: '0',
+    DOMUS_LOG_LEVEL: 'error',
+    DOMUS_DEMO: 'false',
+    ...NO_RATE_LIMITS,
+  };
 }
 
 export interface DomusProcess {

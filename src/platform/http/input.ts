@@ -52,6 +52,8 @@ export function unstorableAt(value: unknown, path = 'body', depth = 0): string |
 
 /** What is wrong with a request URL (path and query, percent-encoded as sent), or undefined. */
 export function urlProblem(url: string): string | undefined {
+  // Without a percent-escape there is nothing to decode: the common case, on every request.
+  if (!url.includes('%')) return undefined;
   let decoded: string;
   try {
     decoded = decodeURIComponent(url);
