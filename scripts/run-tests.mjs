@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/ and test/ with node's test runner (Node 20 has no --test
-// globs). Arguments narrow the run to files whose path contains one of them.
+// Runs every *.test.ts under src/ and test/ with node's test runner, through tsx. Arguments
+// narrow the run to files whose path contains one of them (`npm test -- fuzz storage`).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

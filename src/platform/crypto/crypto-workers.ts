@@ -10,6 +10,12 @@ import { WorkerPool } from '../workers/worker-pool.js';
 import { type DecodedJws, es256Signature, importP256PublicJwk, verifyEs256 } from './es256.js';
 import { jweEncrypterFor } from './jwe.js';
 
+/** The worker module beside this one, with this module's own extension: `.js` compiled, `.ts` from source. */
+const WORKER_ENTRY = new URL(
+  `./crypto-worker${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`,
+  import.meta.url,
+);
+
 /** A public key, or a public EC P-256 JWK still to be imported (and checked) by the worker. */
 export type VerificationKey = KeyObject | { kty: 'EC'; crv: 'P-256'; x: string; y: string };
 
@@ -72,7 +78,7 @@ export class CryptoWorkers {
   readonly #pool: WorkerPool<CryptoRequest> | undefined;
 
   constructor(size: number) {
-    this.#pool = size > 0 ? new WorkerPool(new URL('./crypto-worker.ts', import.meta.url), size) : undefined;
+    this.#pool = size > 0 ? new WorkerPool(WORKER_ENTRY, size) : undefined;
   }
 
   /** The result of each check, in order. */
@@ -88,6 +94,11 @@ export class CryptoWorkers {
   /** Compact JWEs (ECDH-ES+A256KW, A256GCM) of `plaintexts`, in order, all to `recipient` (a P-256 point). */
   encryptJwes(recipient: Uint8Array, plaintexts: Uint8Array[], contentType: string): Promise<string[]> {
     return this.#run({ kind: 'jwe', recipient, plaintexts, contentType }) as Promise<string[]>;
+  }
+
+  /** Requests waiting for or running in a worker (0 without workers: the work runs inline). */
+  queueDepth(): number {
+    return this.#pool?.queueDepth() ?? 0;
   }
 
   close(): Promise<void> {

@@ -51,6 +51,8 @@ export interface ChangeSignal {
   announce(trx: Kysely<Database>): Promise<void>;
   /** After a commit that announced: this process's own caches are stale from now. */
   changed(): void;
+  /** Whether changes of other processes are heard now (SQLite: always; PostgreSQL: the listener is proven). */
+  isListening(): boolean;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export function sqliteChangeSignal(sqlite: SqliteDatabase.Database): ChangeSigna
     changed() {
       version++;
     },
+    isListening: () => true,
     close: async () => {},
   };
 }
@@ -169,6 +172,7 @@ export function postgresChangeSignal(
     changed() {
       version++;
     },
+    isListening: () => listening,
     async close() {
       closed = true;
       listening = false;

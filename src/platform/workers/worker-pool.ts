@@ -34,8 +34,6 @@ interface Slot {
   outbox: WorkerEnvelope<unknown>[];
 }
 
-const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url);
-
 export class WorkerPool<Request> {
   readonly #slots: (Slot | undefined)[];
   #nextId = 1;
@@ -84,6 +82,13 @@ export class WorkerPool<Request> {
     }
   }
 
+  /** Requests posted or waiting to be posted, not yet answered, across the workers. */
+  queueDepth(): number {
+    let depth = 0;
+    for (const slot of this.#slots) depth += slot?.pending.size ?? 0;
+    return depth;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     const slots = this.#slots.filter((slot): slot is Slot => slot !== undefined);
@@ -102,7 +107,9 @@ export class WorkerPool<Request> {
   }
 
   #spawn(index: number): Slot {
-    const worker = new Worker(BOOTSTRAP, { workerData: { entry: this.entry.href } });
+    // A worker inherits the process's flags: compiled, it runs JavaScript; under `--import tsx`
+    // (development, tests) it loads TypeScript the same way the main thread does.
+    const worker = new Worker(this.entry);
     const slot: Slot = { worker, pending: new Map(), outbox: [] };
     worker.unref();
     worker.on('message', (answers: WorkerAnswer[]) => {
