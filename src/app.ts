@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
 import { createDomainModule, type DomainModule } from './domains/module.js';
 import { createEntitlementModule, type EntitlementModule } from './entitlements/module.js';
 import { HOUSEHOLD_TOKEN_ISSUER } from './entitlements/tokens/household-tokens.js';
@@ -16,6 +17,9 @@ import { KeyStore } from './platform/keys/key-store.js';
 import { loadSecrets, type Secrets } from './platform/keys/secrets.js';
 import { Throttle } from './platform/limits/throttle.js';
 import { createLogger, type Logger } from './platform/logger.js';
+import { countRequests } from './platform/metrics/http-metrics.js';
+import { metricsRoute } from './platform/metrics/metrics-route.js';
+import { platformGauges } from './platform/metrics/platform-gauges.js';
 import { openStorage, type Storage } from './platform/storage/database.js';
 import { migrateToLatest, pendingMigrations } from './platform/storage/migrate.js';
 import { TrustedIssuers } from './platform/tokens/auth-tokens.js';
@@ -88,6 +92,8 @@ export async function createDomus(config: Config, logger = createLogger(config.l
   if (!issuers.has(localIssuer.issuer)) issuers.add(localIssuer.issuer, [localIssuer.publicJwk]);
 
   const crypto = new CryptoWorkers(config.cryptoWorkers);
+  // The modules count into it whether or not it is served (DOMUS_METRICS): a counter costs nanoseconds.
+  const metrics = new Registry();
   const domains = await createDomainModule({
     config,
     storage,
@@ -96,12 +102,28 @@ export async function createDomus(config: Config, logger = createLogger(config.l
     crypto,
     authTokens: issuers,
     publicRoot,
+    metrics,
   });
-  const entitlements = await createEntitlementModule({ config, storage, keyStore, sealer, crypto, publicRoot, logger });
-  // Household domain tokens (pass-api.md §8) join identity domains: the domain server trusts their key.
+  const entitlements = await createEntitlementModule({
+    config,
+    storage,
+    keyStore,
+    sealer,
+    crypto,
+    publicRoot,
+    logger,
+    metrics,
+  });
+  // Household domain tokens (docs/entitlement-api.md, "Household domain token") join identity
+  // domains: the domain server trusts their key.
   issuers.add(HOUSEHOLD_TOKEN_ISSUER, [entitlements.householdTokens.publicJwk]);
   if (config.demo && (await entitlements.seedDemo())) logger.info('seeded the demo data');
   const http = await createHttpServer({ logger, trustedProxies: config.trustedProxies, version: VERSION });
+  if (config.metrics) {
+    countRequests(http, metrics);
+    platformGauges(metrics, { storage, crypto });
+    metricsRoute(http, metrics);
+  }
   const adminGuard = new AdminGuard(
     secrets.adminToken,
     config.adminAuthLimit && new Throttle(storage, 'admin-auth', config.adminAuthLimit),

@@ -1,4 +1,7 @@
-/** The operator's admin API for domains (operations.md, "Admin API"), on every test database. */
+/**
+ * The operator's admin API for domains (docs/domain-server.md, "Admin API"), on every test
+ * database.
+ */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';

@@ -1,7 +1,7 @@
 /**
- * Member limits under concurrency (domain-protocol.md §6): with maxMembership = N, simultaneous
- * joins of new machines through several server processes sharing one PostgreSQL database admit
- * exactly N. Two real `domus serve` processes, one throw-away database.
+ * Member limits under concurrency (docs/domain-protocol.md §8.1): with maxMembership = N,
+ * simultaneous joins of new machines through several server processes sharing one PostgreSQL
+ * database admit exactly N. Two real `domus serve` processes, one throw-away database.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * The bundled device client (domain-protocol.md §9), as a library and as `domus device …`,
+ * The bundled device client (docs/domain-protocol.md §12), as a library and as `domus device …`,
  * against a real server on every test database.
  */
 import 'reflect-metadata';

@@ -1,6 +1,6 @@
 /**
- * Every error of the domain protocol (domain-protocol.md §2, §8) and of individualization (§3),
- * on every database: the HTTP status, the error body, and that a rejected request changes no
+ * Every error of the domain protocol (docs/domain-protocol.md §4, §11) and of individualization
+ * (§5), on every database: the HTTP status, the error body, and that a rejected request changes no
  * stored state at all.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * The domain protocol's flows (domain-protocol.md §6, §7, §8) over HTTP, on every database:
+ * The domain protocol's flows (docs/domain-protocol.md §8, §9, §10) over HTTP, on every database:
  * joining and the credentials it answers, re-joining, both protocol versions, two-phase leave,
  * key rollover, identity-mode machine matching and reference counts, and the operator actions
  * that act like protocol steps.

@@ -1,4 +1,7 @@
-/** Dynamic Client Registration (pass-api.md §3.1) on every database, checked against Adobe's DCR OpenAPI. */
+/**
+ * Dynamic Client Registration (docs/entitlement-api.md, "App integration") on every database,
+ * checked against Adobe's DCR OpenAPI.
+ */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';

@@ -1,7 +1,7 @@
 /**
- * Decisions and media tokens on every database (pass-rest-api-v2.md §4.9–4.10, pass-api.md §3.6,
- * §6): preauthorize and authorize over HTTP, with every answer checked against Adobe's REST API
- * V2 OpenAPI; the media token checked with the verifier library and the `domus media-token`
+ * Decisions and media tokens on every database (docs/entitlement-api.md, "Decisions" and "Media
+ * tokens"): preauthorize and authorize over HTTP, with every answer checked against Adobe's REST
+ * API V2 OpenAPI; the media token checked with the verifier library and the `domus media-token`
  * command. Profiles are saved straight into the store (test/support/stored-profiles.ts).
  */
 import assert from 'node:assert/strict';
@@ -35,7 +35,10 @@ for (const kind of testDatabases()) {
 
     const decide = (pathname: string, resources: unknown, headers: Record<string, string> = phone.headers) =>
       call(server.url, 'POST', pathname, { token, headers, json: { resources } });
-    /** A top-level enhanced error; Adobe's file declares 403 nowhere on decisions (pass-api.md §3.6). */
+    /**
+     * A top-level enhanced error; Adobe's file declares 403 nowhere on decisions
+     * (docs/entitlement-api.md, "Where Adobe's sources disagree").
+     */
     const topLevel = async (answer: Answer, pathname: string, status: number, code: string, action: string) => {
       assert.equal(answer.status, status, JSON.stringify(answer.body));
       assert.equal(answer.body.code, code);

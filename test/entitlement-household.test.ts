@@ -1,9 +1,9 @@
 /**
- * Household domain tokens on every database (pass-api.md §8): a device with a valid profile gets
- * an auth token the domain server trusts, naming its pay-TV household; six devices of household
- * `household-1` (alice's and bob's, one of them signed in end to end through Domus) take tokens
- * and join the identity domain `DemoCable:household-1` with the bundled device client, and the
- * sixth meets the identity domains' default limit of five machines.
+ * Household domain tokens on every database (docs/entitlement-api.md, "Household domain token"): a
+ * device with a valid profile gets an auth token the domain server trusts, naming its pay-TV
+ * household; six devices of household `household-1` (alice's and bob's, one of them signed in end
+ * to end through Domus) take tokens and join the identity domain `DemoCable:household-1` with the
+ * bundled device client, and the sixth meets the identity domains' default limit of five machines.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

@@ -1,8 +1,8 @@
 /**
  * Authentication end to end over HTTP, on every database: sessions, the user agent (picker, the
  * demo MVPD's sign-in, the callback) and profiles, for the primary-device flow and both
- * second-screen flows (pass-rest-api-v2.md §12), with every JSON answer checked against Adobe's
- * OpenAPI; then every way the user-agent steps fail, each ending on an HTML page.
+ * second-screen flows (docs/entitlement-api.md, "Flows"), with every JSON answer checked against
+ * Adobe's OpenAPI; then every way the user-agent steps fail, each ending on an HTML page.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * Logout on every database (pass-api.md §5, pass-rest-api-v2.md §4.11, §5): the API answer per
+ * Logout on every database (docs/entitlement-api.md, "Logout"): the API answer per
  * case (interactive, complete, invalid), the profile deleted before the answer, refused open
  * redirects, and the user-agent round trip through the built-in DemoCable's RP-initiated logout
  * back to the app's redirectUrl — once from a stored profile, once end to end from a sign-in

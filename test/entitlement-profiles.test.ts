@@ -1,6 +1,6 @@
 /**
- * The profile endpoints of the REST API V2 on every database (pass-rest-api-v2.md §4.6,
- * pass-api.md §4): a profile belongs to one client registration and one device, expired
+ * The profile endpoints of the REST API V2 on every database (docs/entitlement-api.md,
+ * "5. Sign the viewer in"): a profile belongs to one client registration and one device, expired
  * profiles are never answered, and an MVPD whose integration is off hides its profiles; every
  * answer checked against Adobe's OpenAPI.
  */

@@ -1,7 +1,7 @@
 /**
- * SAML 2.0 MVPDs (pass-api.md §5, §6) against a real identity provider, SimpleSAMLphp
- * (support/simplesamlphp.ts), on every database: the operator configures a SAML MVPD and
- * registers Domus's SP metadata at the IdP; a user agent without a browser signs in through the
+ * SAML 2.0 MVPDs (docs/entitlement-api.md, "SAML MVPDs") against a real identity provider,
+ * SimpleSAMLphp (support/simplesamlphp.ts), on every database: the operator configures a SAML MVPD
+ * and registers Domus's SP metadata at the IdP; a user agent without a browser signs in through the
  * IdP's login form and its auto-posted Response; the profile, decisions and the logout round trip
  * through the IdP's Single Logout follow, every V2 answer checked against Adobe's OpenAPI. Then
  * every way a Response can be wrong — tampered, unsigned, signed by another key, expired, for

@@ -1,7 +1,7 @@
 /**
- * The session endpoints of the REST API V2 on every database (pass-rest-api-v2.md §4.2–4.4):
- * what create, resume and read answer, how they refuse bad input without changing anything, and
- * the primary device's description, every answer checked against Adobe's OpenAPI.
+ * The session endpoints of the REST API V2 on every database (docs/entitlement-api.md, "5. Sign the
+ * viewer in"): what create, resume and read answer, how they refuse bad input without changing
+ * anything, and the primary device's description, every answer checked against Adobe's OpenAPI.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -1,6 +1,7 @@
 /**
- * The request throttle of the entitlement API (pass-api.md §7) on every database: token buckets
- * per client address, shared by every process on one database through one atomic upsert.
+ * The request throttle of the entitlement API (docs/entitlement-api.md, "Throttling") on every
+ * database: token buckets per client address, shared by every process on one database through one
+ * atomic upsert.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

@@ -42,7 +42,7 @@ export async function serveCommand(): Promise<number> {
   return 0;
 }
 
-/** How to try the demo data the embedded default seeds (operations.md). */
+/** How to try the demo data the embedded default seeds (README, "Sign in with a demo MVPD"). */
 function demoHelp(url: string, tokenSource: string, usersFile: string | undefined): string {
   const users = usersFile
     ? `Demo users: from ${usersFile}.`

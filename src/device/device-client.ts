@@ -1,6 +1,6 @@
 /**
- * The device side of the domain protocol (domain-protocol.md §9), playing the part of the Adobe
- * Access runtime: individualize once, join a domain (the RI client's addToDeviceGroup /
+ * The device side of the domain protocol (docs/domain-protocol.md §12), playing the part of the
+ * Adobe Access runtime: individualize once, join a domain (the RI client's addToDeviceGroup /
  * joinLicenseDomain), leave it in two phases (removeFromDeviceGroup / leaveLicenseDomain).
  */
 import 'reflect-metadata';

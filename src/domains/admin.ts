@@ -1,6 +1,6 @@
 /**
- * Operator actions on domains (operations.md, admin API): list and find domains, read and set
- * policy, list and remove members, force a key rollover.
+ * Operator actions on domains (docs/domain-server.md, "Admin API"): list and find domains, read and
+ * set policy, list and remove members, force a key rollover.
  */
 import { type Kysely, sql } from 'kysely';
 import { AdminError } from '../platform/http/admin.js';

@@ -1,6 +1,6 @@
 /**
- * The Domain CA (domain-protocol.md §8): signs every domain certificate; license servers trust
- * its certificate, served at /flashaccess/domain-ca.pem. EC P-256 with CA extensions, created
+ * The Domain CA (docs/domain-protocol.md §10): signs every domain certificate; license servers
+ * trust its certificate, served at /flashaccess/domain-ca.pem. EC P-256 with CA extensions, created
  * on first start into the key store, or loaded from configured PEM files.
  *
  * A domain certificate says everything a license server needs without asking us:

@@ -1,5 +1,5 @@
 /**
- * The request envelope of join and leave (domain-protocol.md §2): a compact JWS signed by the
+ * The request envelope of join and leave (docs/domain-protocol.md §4): a compact JWS signed by the
  * machine key. Checks run in the contract's order and the first failure is the answer.
  */
 import type { CryptoWorkers } from '../platform/crypto/crypto-workers.js';

@@ -1,5 +1,5 @@
 /**
- * The domain protocol's error codes (domain-protocol.md §8). Numbers marked RI in the contract
+ * The domain protocol's error codes (docs/domain-protocol.md §11). Numbers marked RI there
  * are Adobe's AdobeErrorData codes. Transport-neutral: the routes turn these into responses.
  */
 export const DOMAIN_ERRORS = {

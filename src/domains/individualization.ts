@@ -1,6 +1,6 @@
 /**
- * Individualization (domain-protocol.md §3): a device proves possession of a new machine key and
- * reports its machine ID; the server answers a machine token with a fresh GUID.
+ * Individualization (docs/domain-protocol.md §5): a device proves possession of a new machine key
+ * and reports its machine ID; the server answers a machine token with a fresh GUID.
  */
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { decodeJws, importP256PublicJwk, verifyEs256 } from '../platform/crypto/es256.js';

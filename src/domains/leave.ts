@@ -1,6 +1,6 @@
 /**
- * Leave (de-registration) in two phases, domain-protocol.md §7. Preview runs every check of the
- * commit and changes no domain state; commit runs the same checks again and records the leave,
+ * Leave (de-registration) in two phases, docs/domain-protocol.md §9. Preview runs every check of
+ * the commit and changes no domain state; commit runs the same checks again and records the leave,
  * so a commit after a successful preview cannot fail for a reason the preview checked.
  */
 import type { Kysely } from 'kysely';

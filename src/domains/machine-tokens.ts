@@ -1,7 +1,7 @@
 /**
- * Machine tokens (domain-protocol.md §3): JWTs signed by the individualization key, binding a
- * machine GUID and machine ID to the machine's public key. This server issues them and trusts
- * its own plus those of configured issuers (ES256 keys only).
+ * Machine tokens (docs/domain-protocol.md §5.3): JWTs signed by the individualization key, binding
+ * a machine GUID and machine ID to the machine's public key. This server issues them and trusts its
+ * own plus those of configured issuers (ES256 keys only).
  */
 import { type KeyObject, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';

@@ -1,7 +1,7 @@
 /**
- * The demo data of the embedded default (operations.md): service provider DemoChannel, MVPDs
- * DemoCable (with a logout endpoint) and DemoSat (without), both served by the built-in demo
- * identity provider and integrated with DemoChannel, and the application demo-app.
+ * The demo data of the embedded default (README, "Sign in with a demo MVPD"): service provider
+ * DemoChannel, MVPDs DemoCable (with a logout endpoint) and DemoSat (without), both served by the
+ * built-in demo identity provider and integrated with DemoChannel, and the application demo-app.
  */
 import type { OperatorStore } from './operator/store.js';
 

@@ -1,7 +1,8 @@
 /**
- * Adobe Pass enhanced error codes (pass-rest-api-v2.md §9.2): every code with its status and
- * action, and the error type the entitlement API throws. Transport-neutral; the routes render
- * it as the enhanced error object `{ action, status, code, message, details?, helpUrl?, trace }`.
+ * Adobe Pass enhanced error codes (docs/entitlement-api.md, "Errors"; Adobe's list of REST API V2
+ * codes): every code with its status and action, and the error type the entitlement API throws.
+ * Transport-neutral; the routes render it as the enhanced error object `{ action, status, code,
+ * message, details?, helpUrl?, trace }`.
  */
 export type ErrorAction =
   | 'none'

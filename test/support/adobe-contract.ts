@@ -11,14 +11,16 @@
  * Adobe's files are used unchanged except for their known defects (the first two are in the
  * NOTICE there), corrected here and nowhere else:
  *
- * 1. `ErrorInformation.message` is typed as an object; every documented sample, and pass-api.md
- *    §3.7, send a string → the `Message` schema becomes a string.
+ * 1. `ErrorInformation.message` is typed as an object; every documented sample, and Domus
+ *    (docs/entitlement-api.md, "Where Adobe's sources disagree"), send a string → the `Message`
+ *    schema becomes a string.
  * 2. `/client/token` lists its parameters in the query string only; the prose documentation sends
- *    them in a form body, and pass-api.md §3.1 accepts either → the query parameters become
- *    optional and a form body with the same parameters is added.
+ *    them in a form body, and Domus accepts either (docs/entitlement-api.md, "2. Get an access
+ *    token") → the query parameters become optional and a form body with the same parameters is
+ *    added.
  * 3. `UserMetadataResponse.value` (a profile attribute's value) is typed as an object; Adobe's
  *    user-metadata documentation and every profile sample send strings (`userID`, `householdID`),
- *    numbers, booleans, lists and maps (pass-rest-api-v2.md §4.6, §6) → the value may be any of them.
+ *    numbers, booleans, lists and maps → the value may be any of them.
  */
 import fs from 'node:fs';
 import path from 'node:path';

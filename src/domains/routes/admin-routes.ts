@@ -1,4 +1,4 @@
-/** Operator routes of the domain server under /admin/v1 (operations.md). */
+/** Operator routes of the domain server under /admin/v1 (docs/domain-server.md, "Admin API"). */
 import { Type } from 'typebox';
 import { type AdminGuard, adminErrors, adminScope, adminSecurity, Nullable } from '../../platform/http/admin.js';
 import type { HttpServer } from '../../platform/http/server.js';

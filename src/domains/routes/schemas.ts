@@ -1,4 +1,7 @@
-/** Wire schemas of the domain protocol (domain-protocol.md §3, §8), for validation and OpenAPI. */
+/**
+ * Wire schemas of the domain protocol (docs/domain-protocol.md §5, §8–§11), for validation and
+ * OpenAPI.
+ */
 import { Type } from 'typebox';
 
 export const JoseBody = Type.String({

@@ -1,5 +1,6 @@
 /**
- * CORS of the entitlement API (pass-api.md §7). Browser apps call the API cross-origin, so:
+ * CORS of the entitlement API (docs/entitlement-api.md, "Browser apps (CORS)"). Browser apps call
+ * the API cross-origin, so:
  *
  * - a response to a request with an `Origin` whose host is among the redirect domains of some
  *   registered application carries `Access-Control-Allow-Origin: <that origin>` (and `Vary:
@@ -15,7 +16,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isAllowedRedirect } from '../operator/model.js';
 import type { OperatorStore } from '../operator/store.js';
 
-/** Request headers a V2 client may send (pass-rest-api-v2.md §3.1). */
+/** Request headers a V2 client may send (Adobe's REST API V2 header matrix). */
 export const V2_REQUEST_HEADERS = [
   'Authorization',
   'Content-Type',

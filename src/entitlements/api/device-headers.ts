@@ -1,7 +1,8 @@
 /**
- * Parsers of the device headers (pass-rest-api-v2.md §3.3, §3.4), called by the routes whose
- * contract needs them. Each throws the header's enhanced error when the header is missing (and
- * required) or malformed; an optional header that is present must still be well-formed.
+ * Parsers of the device headers (`AP-Device-Identifier`, `X-Device-Info`; docs/entitlement-api.md,
+ * "3. Call the V2 API"), called by the routes whose contract needs them. Each throws the header's
+ * enhanced error when the header is missing (and required) or malformed; an optional header that is
+ * present must still be well-formed.
  *
  * - `AP-Device-Identifier: fingerprint <base64>`: the app's stable device id. The identifier is
  *   normalized (decoded and re-encoded), so padding or alphabet variants name the same device.

@@ -1,7 +1,7 @@
 /**
- * The one place that turns errors of the REST API V2 into responses (pass-api.md §7): the
- * enhanced error object `{ action, status, code, message, details?, trace }` sent top-level with
- * HTTP status = `status`, `trace` = the request id.
+ * The one place that turns errors of the REST API V2 into responses (docs/entitlement-api.md,
+ * "Errors"): the enhanced error object `{ action, status, code, message, details?, trace }` sent
+ * top-level with HTTP status = `status`, `trace` = the request id.
  *
  * - PassError: its code, status and action.
  * - Schema validation failures: the `invalid_parameter_*` / `invalid_header_*` code of the first
@@ -47,7 +47,7 @@ export const EnhancedErrorSchema = Type.Object(
     helpUrl: Type.Optional(Type.String()),
     trace: Type.Optional(Type.String()),
   },
-  { description: 'Adobe Pass enhanced error (pass-rest-api-v2.md §9)' },
+  { description: 'Adobe Pass enhanced error (docs/entitlement-api.md, "Errors")' },
 );
 
 /** Error statuses every authenticated V2 route can answer. */

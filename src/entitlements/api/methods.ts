@@ -1,6 +1,6 @@
 /**
- * What the entitlement API answers for a request no route takes (pass-api.md §7), installed as
- * the not-found handler of the /api/v2 and /o prefixes:
+ * What the entitlement API answers for a request no route takes (docs/entitlement-api.md, "Refused
+ * input"), installed as the not-found handler of the /api/v2 and /o prefixes:
  *
  * - a path some route serves with other methods: `OPTIONS` → 204 with `Allow` (and the CORS
  *   preflight headers for an allowed origin); any other method → 405 with `Allow`;

@@ -1,7 +1,8 @@
 /**
- * The OAuth side of the /o scope (Dynamic Client Registration, pass-api.md §3.1): errors in the
- * OAuth shape `{ "error": "<code>", "error_description"? }` (HTTP 400, as Adobe answers them), and
- * a parser for form bodies (`application/x-www-form-urlencoded`, which fastify lacks).
+ * The OAuth side of the /o scope (Dynamic Client Registration, docs/entitlement-api.md, "App
+ * integration"): errors in the OAuth shape `{ "error": "<code>", "error_description"? }` (HTTP 400,
+ * as Adobe answers them), and a parser for form bodies (`application/x-www-form-urlencoded`, which
+ * fastify lacks).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';

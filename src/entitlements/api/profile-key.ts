@@ -1,7 +1,7 @@
 /**
- * The profile key of an authenticated V2 request (pass-api.md §4): its client registration, its
- * device (`AP-Device-Identifier`, required together with `X-Device-Info`) and its service
- * provider. Throws the device headers' enhanced errors.
+ * The profile key of an authenticated V2 request (docs/entitlement-api.md, "5. Sign the viewer
+ * in"): its client registration, its device (`AP-Device-Identifier`, required together with
+ * `X-Device-Info`) and its service provider. Throws the device headers' enhanced errors.
  */
 import type { FastifyRequest } from 'fastify';
 import type { ProfileKey } from '../profiles/profile-store.js';

@@ -1,6 +1,6 @@
 /**
- * The request context of the authenticated REST API V2 routes (pass-api.md §7): an onRequest
- * hook that accepts the request only with
+ * The request context of the authenticated REST API V2 routes (docs/entitlement-api.md, "3. Call
+ * the V2 API"): an onRequest hook that accepts the request only with
  *
  * 1. `Authorization: Bearer <access token>` signed by this server and not expired, whose client
  *    registration exists and still holds its application's current software statement (a

@@ -1,6 +1,6 @@
 /**
- * Access tokens of the entitlement API (pass-rest-api-v2.md §2.2, pass-api.md §3.1): ES256 JWTs
- * signed by a server key kept in the key store, so every process of a deployment issues and
+ * Access tokens of the entitlement API (docs/entitlement-api.md, "2. Get an access token"): ES256
+ * JWTs signed by a server key kept in the key store, so every process of a deployment issues and
  * accepts the same tokens. Claims: `iss`, `sub` (the client id), `scopes` (comma-separated, as
  * Adobe's tokens carry them), `iat`, `nbf`, `exp` and `jti` (the token's tracking id). The header
  * names the key (`kid`), so a later key rollover can accept old and new keys side by side.

@@ -1,7 +1,8 @@
 /**
- * Dynamic Client Registration (RFC 7591 on OAuth 2.0 client credentials; pass-api.md §3.1):
- * a software statement buys client credentials, client credentials buy access tokens.
- * Transport-neutral: refusals are DcrErrors carrying the OAuth error code the routes answer.
+ * Dynamic Client Registration (RFC 7591 on OAuth 2.0 client credentials; docs/entitlement-api.md,
+ * "App integration"): a software statement buys client credentials, client credentials buy access
+ * tokens. Transport-neutral: refusals are DcrErrors carrying the OAuth error code the routes
+ * answer.
  *
  * A statement is accepted only while it is its application's current one (its `jti` equals the
  * application's statement id) and the application holds the REST API V2 scope. A client whose
@@ -14,7 +15,7 @@ import type { OperatorStore } from '../operator/store.js';
 import type { AccessTokens, IssuedAccessToken } from './access-tokens.js';
 import type { ClientRegistration, ClientRegistrations, RegisteredClient } from './client-registrations.js';
 
-/** The scope a software statement needs for the REST API V2 (pass-rest-api-v2.md §2). */
+/** The scope a software statement needs for the REST API V2 (Adobe's DCR documentation). */
 export const V2_SCOPE = 'api:client:v2';
 export const CLIENT_CREDENTIALS = 'client_credentials';
 

@@ -1,6 +1,7 @@
 /**
- * Whether an MVPD's entitlements cover a resource (pass-api.md §6): the entitlement claim lists
- * resource ids, `*` meaning every resource. Resource ids are compared exactly, as sent.
+ * Whether an MVPD's entitlements cover a resource (docs/entitlement-api.md, "Decisions"): the
+ * entitlement claim lists resource ids, `*` meaning every resource. Resource ids are compared
+ * exactly, as sent.
  */
 
 export const ALL_RESOURCES = '*';

@@ -1,9 +1,9 @@
 /**
- * Household domain tokens (pass-api.md §8): for a device with a valid profile, an auth token for
- * the DRM domain server (domain-protocol.md §5) naming the profile's household — its household
- * id, or its user id when the MVPD gives none — in the MVPD's authentication namespace. Every
- * device of one pay-TV household thus joins the identity domain `{nq}:{household}` (the
- * household's "%" and ":" escaped, docs/domain-server.md "Domain names").
+ * Household domain tokens (docs/entitlement-api.md, "Household domain token"): for a device with a
+ * valid profile, an auth token for the DRM domain server (docs/domain-protocol.md §6) naming the
+ * profile's household — its household id, or its user id when the MVPD gives none — in the MVPD's
+ * authentication namespace. Every device of one pay-TV household thus joins the identity domain
+ * `{nq}:{household}` (the household's "%" and ":" escaped, docs/domain-server.md "Domain names").
  */
 import { activeIntegrationMvpd } from '../operator/active-mvpd.js';
 import type { OperatorStore } from '../operator/store.js';

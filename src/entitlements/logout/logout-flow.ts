@@ -1,5 +1,5 @@
 /**
- * The user-agent half of a logout (pass-api.md §5 step 5):
+ * The user-agent half of a logout (docs/entitlement-api.md, "Logout"):
  *
  * OIDC MVPDs (RP-initiated logout):
  *   GET {root}/api/v2/logout-flow/{state}

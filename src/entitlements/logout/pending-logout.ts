@@ -1,8 +1,8 @@
 /**
- * The pending-logout record (pass-api.md §5 step 5): what the user-agent round trip through the
- * MVPD's logout needs, kept server side in a user-agent flow of kind `logout` and never put in a
- * URL. One logout uses two one-time records: `start`, named by the URL the app opens, and `mvpd`,
- * named by the `state` (OIDC) or `RelayState` (SAML) sent to the MVPD and taken back at its
+ * The pending-logout record (docs/entitlement-api.md, "Logout"): what the user-agent round trip
+ * through the MVPD's logout needs, kept server side in a user-agent flow of kind `logout` and never
+ * put in a URL. One logout uses two one-time records: `start`, named by the URL the app opens, and
+ * `mvpd`, named by the `state` (OIDC) or `RelayState` (SAML) sent to the MVPD and taken back at its
  * callback.
  *
  * The `start` record is written by the statement that deletes the profile and takes over the

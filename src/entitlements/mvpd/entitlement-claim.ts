@@ -1,6 +1,6 @@
 /**
- * An MVPD's entitlement claim (pass-api.md §6): the list of resources a user may watch, read
- * from the user's claims. `*` entitles every resource.
+ * An MVPD's entitlement claim (docs/entitlement-api.md, "Decisions"): the list of resources a user
+ * may watch, read from the user's claims. `*` entitles every resource.
  */
 
 export const ALL_RESOURCES = '*';

@@ -22,7 +22,7 @@ export type MvpdFailure =
   /** A correctly signed SAML answer whose status is not Success (the IdP refused, e.g. AuthnFailed). */
   | 'saml_status';
 
-/** The Adobe codes these failures map to (pass-rest-api-v2.md §9.2). */
+/** The Adobe codes these failures map to (docs/entitlement-api.md, "Errors"). */
 export type MvpdPassCode = 'network_received_error' | 'network_connection_timeout';
 
 export class MvpdError extends Error {

@@ -1,7 +1,7 @@
 /**
- * Domus as an OpenID Connect relying party of an MVPD (pass-api.md §6): discovery, the
- * authorization request with PKCE (S256), the code exchange with a checked ID token and the
- * user info, RP-initiated logout, and the entitlement claim.
+ * Domus as an OpenID Connect relying party of an MVPD (docs/entitlement-api.md, "Operator setup"):
+ * discovery, the authorization request with PKCE (S256), the code exchange with a checked ID token
+ * and the user info, RP-initiated logout, and the entitlement claim.
  *
  * One OidcConnectors per process holds the caches (discovery documents for a short time, the
  * MVPDs' key sets); `for(mvpd)` gives the connector of one MVPD. A `builtin` connection names a

@@ -1,6 +1,6 @@
 /**
- * The MVPD of an active integration (pass-rest-api-v2.md §11): every V2 call that names an MVPD
- * (sessions, profiles, decisions, logout, household tokens) needs it to exist
+ * The MVPD of an active integration (docs/entitlement-api.md, "Operator setup"): every V2 call that
+ * names an MVPD (sessions, profiles, decisions, logout, household tokens) needs it to exist
  * (`invalid_parameter_mvpd` otherwise) and its integration with the service provider to exist and
  * be active (`invalid_integration` otherwise).
  */

@@ -1,4 +1,7 @@
-/** The operator's model of the entitlement API (pass-api.md §2), as the rest of the module sees it. */
+/**
+ * The operator's model of the entitlement API (docs/entitlement-api.md, "Operator setup"), as the
+ * rest of the module sees it.
+ */
 
 export interface ServiceProvider {
   id: string;

@@ -1,7 +1,8 @@
 /**
- * Software statements (pass-rest-api-v2.md §2): a JWT per registered application, signed by
- * Domus, that the application presents to /o/client/register. It never expires; issuing a new
- * one for the application revokes the old (its `jti` is the application's statement id).
+ * Software statements (docs/entitlement-api.md, "Operator setup"): a JWT per registered
+ * application, signed by Domus, that the application presents to /o/client/register. It never
+ * expires; issuing a new one for the application revokes the old (its `jti` is the application's
+ * statement id).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK, jwtVerify, SignJWT } from 'jose';

@@ -1,8 +1,8 @@
 /**
- * The profile a request about one MVPD stands on (pass-api.md §3.6): decisions and household
- * tokens need one that has not expired, and answer a top-level 403 otherwise —
- * `authenticated_profile_missing` when there is none for this client registration, device,
- * service provider and MVPD, `authenticated_profile_expired` when its `notAfter` has passed.
+ * The profile a request about one MVPD stands on (docs/entitlement-api.md, "Decisions"): decisions
+ * and household tokens need one that has not expired, and answer a top-level 403 otherwise —
+ * `authenticated_profile_missing` when there is none for this client registration, device, service
+ * provider and MVPD, `authenticated_profile_expired` when its `notAfter` has passed.
  */
 import { PassError } from '../errors.js';
 import type { Profile, ProfileKey, ProfileStore } from './profile-store.js';

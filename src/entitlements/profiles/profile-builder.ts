@@ -1,7 +1,7 @@
 /**
- * The profile a successful MVPD login yields (pass-api.md §4, pass-rest-api-v2.md §6), keyed by
- * the session's client registration, device, service provider and MVPD (whoever completed the
- * login in the user agent: on a second screen the profile is the primary device's).
+ * The profile a successful MVPD login yields (docs/entitlement-api.md, "5. Sign the viewer in"),
+ * keyed by the session's client registration, device, service provider and MVPD (whoever completed
+ * the login in the user agent: on a second screen the profile is the primary device's).
  *
  * User metadata (`attributes`, all `state: 'plain'`):
  * - `userID`: the MVPD's `userID` claim, else its subject;

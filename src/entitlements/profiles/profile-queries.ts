@@ -1,6 +1,6 @@
 /**
- * What the profile endpoints answer (pass-rest-api-v2.md §4.6, pass-api.md §4): the unexpired
- * profiles of a client registration, device and service provider, whose MVPD still has an
+ * What the profile endpoints answer (docs/entitlement-api.md, "5. Sign the viewer in"): the
+ * unexpired profiles of a client registration, device and service provider, whose MVPD still has an
  * active integration with the service provider. No profile is not an error: the map is empty.
  *
  * - all: every such profile;

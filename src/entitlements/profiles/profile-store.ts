@@ -1,7 +1,8 @@
 /**
- * Profiles (pass-api.md §4): the result of a successful MVPD login, one per client registration,
- * device, service provider and MVPD. What later MVPD round trips need (the entitlements, the ID
- * token or the SAML NameID and SessionIndex for logout) is sealed; expired profiles are never answered.
+ * Profiles (docs/entitlement-api.md, "5. Sign the viewer in"): the result of a successful MVPD
+ * login, one per client registration, device, service provider and MVPD. What later MVPD round
+ * trips need (the entitlements, the ID token or the SAML NameID and SessionIndex for logout) is
+ * sealed; expired profiles are never answered.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -163,10 +164,10 @@ export class ProfileStore {
   }
 
   /**
-   * Logout's one write (pass-api.md §5 steps 3 and 5): takes the profile for one MVPD as `take`
-   * does and, when it was unexpired at `now`, stores `pending` (a logout flow sealed by
-   * UserAgentFlows.begin) holding the profile's sealed upstream session as it is. Both or
-   * neither: a failure leaves the profile in place, never deleted without its pending logout.
+   * Logout's one write (docs/entitlement-api.md, "Logout"): takes the profile for one MVPD as
+   * `take` does and, when it was unexpired at `now`, stores `pending` (a logout flow sealed by
+   * UserAgentFlows.begin) holding the profile's sealed upstream session as it is. Both or neither:
+   * a failure leaves the profile in place, never deleted without its pending logout.
    */
   async takeForLogout(
     key: ProfileKey,

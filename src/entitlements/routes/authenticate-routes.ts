@@ -1,6 +1,6 @@
 /**
- * The user-agent routes of authentication (pass-rest-api-v2.md §4.5; the rules are in
- * user-agent/login-flow.ts), public: a browser or webview opens them without a token.
+ * The user-agent routes of authentication (docs/entitlement-api.md, "5. Sign the viewer in"; the
+ * rules are in user-agent/login-flow.ts), public: a browser or webview opens them without a token.
  *
  * - `GET /api/v2/authenticate/{sp}/{code}[?mvpd=]`: the MVPD picker (200) while the session has
  *   no MVPD, else 302 to the MVPD's login;

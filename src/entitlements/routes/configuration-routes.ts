@@ -1,5 +1,5 @@
 /**
- * `GET /api/v2/{serviceProvider}/configuration` (pass-api.md §3.2, pass-rest-api-v2.md §4.1):
+ * `GET /api/v2/{serviceProvider}/configuration` (docs/entitlement-api.md, "4. Configuration"):
  * the service provider and the MVPDs of its picker, i.e. those with an **active** integration,
  * nested under `requestor.mvpds[]` as Adobe's sample and OpenAPI have it. The device headers are
  * optional here (checked when present); Domus's answer does not depend on the platform.

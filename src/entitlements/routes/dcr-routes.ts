@@ -1,5 +1,5 @@
 /**
- * Dynamic Client Registration under /o (pass-api.md §3.1, pass-rest-api-v2.md §2):
+ * Dynamic Client Registration under /o (docs/entitlement-api.md, "App integration"):
  *
  * - `POST /o/client/register`, JSON `{ software_statement, redirect_uri? }` → 201 client credentials;
  * - `POST /o/client/token`, `client_id`, `client_secret`, `grant_type=client_credentials` in a form

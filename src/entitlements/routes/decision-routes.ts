@@ -1,6 +1,6 @@
 /**
  * `POST /api/v2/{serviceProvider}/decisions/preauthorize/{mvpd}` and `.../authorize/{mvpd}`
- * (pass-rest-api-v2.md §4.9–4.10; the rules are in decisions/decision-service.ts). JSON body
+ * (docs/entitlement-api.md, "Decisions"; the rules are in decisions/decision-service.ts). JSON body
  * `{ "resources": [...] }`, device headers required. Answers `{ decisions: [...] }` (HTTP 200,
  * denials as item-level errors), or a top-level error: 400 for bad input or an inactive
  * integration, 403 for too many resources or no usable profile.

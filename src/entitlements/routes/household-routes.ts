@@ -1,8 +1,9 @@
 /**
- * `POST /api/v2/{serviceProvider}/tokens/domain/{mvpd}` (pass-api.md §8; Domus's own, not
- * Adobe's): device headers required, no body. Answers `{ token, notAfter }` — an auth token for
- * the domain server's identity domain `{nq}:{household}` (household/domain-tokens.ts) — or
- * a top-level 403 `authenticated_profile_missing` / `_expired` when the device has no valid profile.
+ * `POST /api/v2/{serviceProvider}/tokens/domain/{mvpd}` (docs/entitlement-api.md, "Household domain
+ * token"; Domus's own, not Adobe's): device headers required, no body. Answers `{ token, notAfter
+ * }` — an auth token for the domain server's identity domain `{nq}:{household}`
+ * (household/domain-tokens.ts) — or a top-level 403 `authenticated_profile_missing` / `_expired`
+ * when the device has no valid profile.
  */
 import { Type } from 'typebox';
 import { EnhancedErrorSchema, v2ErrorResponses } from '../api/enhanced-errors.js';

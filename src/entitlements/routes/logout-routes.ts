@@ -1,8 +1,8 @@
 /**
- * `GET /api/v2/{serviceProvider}/logout/{mvpd}?redirectUrl=…` (pass-api.md §5; the rules are in
- * logout/logout-service.ts): device headers and `redirectUrl` required. Answers HTTP 200
- * `{ logouts: { <mvpd>: { mvpd, actionName, actionType, url? } } }`; the profile is already
- * deleted when the answer is sent.
+ * `GET /api/v2/{serviceProvider}/logout/{mvpd}?redirectUrl=…` (docs/entitlement-api.md, "Logout";
+ * the rules are in logout/logout-service.ts): device headers and `redirectUrl` required. Answers
+ * HTTP 200 `{ logouts: { <mvpd>: { mvpd, actionName, actionType, url? } } }`; the profile is
+ * already deleted when the answer is sent.
  */
 import { Type } from 'typebox';
 import { v2ErrorResponses } from '../api/enhanced-errors.js';

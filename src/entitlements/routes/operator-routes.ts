@@ -1,7 +1,7 @@
 /**
- * Operator routes of the entitlement API under /admin/v1 (operations.md): service providers,
- * MVPDs, integrations, registered applications and their software statements. MVPD client
- * secrets go in and never come out.
+ * Operator routes of the entitlement API under /admin/v1 (docs/entitlement-api.md, "Operator
+ * setup"): service providers, MVPDs, integrations, registered applications and their software
+ * statements. MVPD client secrets go in and never come out.
  *
  * An MVPD's `protocol` and its connection's `kind` go together (`oidc` ↔ `oidc` or `builtin`,
  * `saml` ↔ `saml`); a SAML connection's `sloUrl` is there exactly when `hasLogoutEndpoint` is

@@ -1,7 +1,7 @@
 /**
- * Profiles (pass-rest-api-v2.md §4.6; the rules are in profiles/profile-queries.ts), each
- * answering `{ profiles: { <mvpd>: { notBefore, notAfter, issuer, type, attributes } } }` with
- * integer times; an empty map means "not signed in":
+ * Profiles (docs/entitlement-api.md, "5. Sign the viewer in"; the rules are in
+ * profiles/profile-queries.ts), each answering `{ profiles: { <mvpd>: { notBefore, notAfter,
+ * issuer, type, attributes } } }` with integer times; an empty map means "not signed in":
  *
  * - `GET /api/v2/{sp}/profiles`: device headers required; every valid profile of this device;
  * - `GET /api/v2/{sp}/profiles/{mvpd}`: device headers required; the one for that MVPD;

@@ -1,9 +1,9 @@
 /**
- * `GET /api/v2/saml-metadata/{mvpd}`: Domus's SAML 2.0 service-provider metadata for one SAML
- * MVPD (pass-api.md §6), public, for the MVPD's operator to register Domus at its IdP: the entity
- * id (this very URL), the signing certificate of Domus's AuthnRequests and LogoutRequests, the
- * assertion consumer service (HTTP-POST) and, when the MVPD has a logout endpoint, the single
- * logout service (HTTP-Redirect). An unknown MVPD, or one that is not SAML, is
+ * `GET /api/v2/saml-metadata/{mvpd}`: Domus's SAML 2.0 service-provider metadata for one SAML MVPD
+ * (docs/entitlement-api.md, "SAML MVPDs"), public, for the MVPD's operator to register Domus at its
+ * IdP: the entity id (this very URL), the signing certificate of Domus's AuthnRequests and
+ * LogoutRequests, the assertion consumer service (HTTP-POST) and, when the MVPD has a logout
+ * endpoint, the single logout service (HTTP-Redirect). An unknown MVPD, or one that is not SAML, is
  * `invalid_parameter_mvpd`.
  */
 import { Type } from 'typebox';

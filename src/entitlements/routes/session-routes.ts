@@ -1,5 +1,5 @@
 /**
- * Authentication sessions (pass-rest-api-v2.md §4.2–4.4; the rules are in
+ * Authentication sessions (docs/entitlement-api.md, "5. Sign the viewer in"; the rules are in
  * sessions/session-service.ts):
  *
  * - `POST /api/v2/{sp}/sessions`: form body `mvpd`, `domainName`, `redirectUrl`; both device

@@ -1,7 +1,8 @@
 /**
- * Schemas of the session routes (pass-rest-api-v2.md §4.2–4.4): the form body, the code, and
- * Adobe's `SessionResponse`, `SessionStatusResponse` and `Device` shapes. Session times are
- * strings of epoch milliseconds (pass-api.md §3.3).
+ * Schemas of the session routes (docs/entitlement-api.md, "5. Sign the viewer in"): the form body,
+ * the code, and Adobe's `SessionResponse`, `SessionStatusResponse` and `Device` shapes. Session
+ * times are strings of epoch milliseconds (docs/entitlement-api.md, "Where Adobe's sources
+ * disagree").
  */
 import { Type } from 'typebox';
 

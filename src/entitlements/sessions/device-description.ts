@@ -1,5 +1,5 @@
 /**
- * The normalized description of a device (pass-rest-api-v2.md §3.4), shaped as the `Device`
+ * The normalized description of a device (the `X-Device-Info` header), shaped as the `Device`
  * object of Adobe's OpenAPI, which the read-session answer carries for the primary device:
  *
  *   type, model, version{major,minor,patch,profile}, hardware{name,vendor,version,manufacturer},

@@ -1,7 +1,7 @@
 /**
- * The three parameters of an authentication session (pass-rest-api-v2.md §4.2, pass-api.md §3.3
- * and §3.5): `mvpd`, `domainName`, `redirectUrl`, named as in the request everywhere (also in
- * `missingParameters`).
+ * The three parameters of an authentication session (docs/entitlement-api.md, "5. Sign the viewer
+ * in" and "Where Adobe's sources disagree"): `mvpd`, `domainName`, `redirectUrl`, named as in the
+ * request everywhere (also in `missingParameters`).
  *
  * Every one may be left out (the session then asks for a resume); an empty value counts as left
  * out. A value that is given must be good, or the request fails and changes nothing:

@@ -1,5 +1,5 @@
 /**
- * Authentication sessions (pass-rest-api-v2.md §4.2–4.4, pass-api.md §3.3): what an app must do
+ * Authentication sessions (docs/entitlement-api.md, "5. Sign the viewer in"): what an app must do
  * next to get its viewer a profile. Transport-neutral: the routes render the outcomes.
  *
  * Create (the primary device, with its device headers), in this order:

@@ -1,7 +1,7 @@
 /**
- * Authentication sessions (pass-rest-api-v2.md §4.2–4.4): the code a primary device shows and a
- * second screen resumes, with the parameters gathered so far. Codes are 7 upper-case letters
- * and digits (without the look-alikes 0, O, 1, I), valid 30 minutes.
+ * Authentication sessions (docs/entitlement-api.md, "5. Sign the viewer in"): the code a primary
+ * device shows and a second screen resumes, with the parameters gathered so far. Codes are 7
+ * upper-case letters and digits (without the look-alikes 0, O, 1, I), valid 30 minutes.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';

@@ -1,8 +1,9 @@
 /**
- * Household domain tokens (pass-api.md §8): an auth token for the DRM domain server
- * (domain-protocol.md §5) with `nq` = the MVPD's authentication namespace and `sub` = the
- * profile's household id (or user id), so the devices of one pay-TV household join one
- * identity-based domain. The domain server trusts this issuer through its public key.
+ * Household domain tokens (docs/entitlement-api.md, "Household domain token"): an auth token for
+ * the DRM domain server (docs/domain-protocol.md §6) with `nq` = the MVPD's authentication
+ * namespace and `sub` = the profile's household id (or user id), so the devices of one pay-TV
+ * household join one identity-based domain. The domain server trusts this issuer through its public
+ * key.
  */
 import type { KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK, SignJWT } from 'jose';

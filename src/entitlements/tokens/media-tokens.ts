@@ -1,9 +1,9 @@
 /**
- * Media tokens (pass-api.md §6): a permit decision carries one. It is a compact JWS (ES256,
- * `typ` `domus-media+jwt`) naming the service provider, the resource, the MVPD and an anonymized
- * session id, valid 7 minutes by default and meant to be used once (`jti`). `serializedToken`
- * is its base64 encoding, as Adobe's is. The public keys are served as a JWKS; a programmer's
- * backend checks tokens with `verifyMediaToken` (media-token-verifier.ts).
+ * Media tokens (docs/entitlement-api.md, "Media tokens"): a permit decision carries one. It is a
+ * compact JWS (ES256, `typ` `domus-media+jwt`) naming the service provider, the resource, the MVPD
+ * and an anonymized session id, valid 7 minutes by default and meant to be used once (`jti`).
+ * `serializedToken` is its base64 encoding, as Adobe's is. The public keys are served as a JWKS; a
+ * programmer's backend checks tokens with `verifyMediaToken` (media-token-verifier.ts).
  *
  * Every authorize permit signs one, so the signature is made on the crypto worker threads
  * (DOMUS_CRYPTO_WORKERS), not in the event loop that serves the requests.

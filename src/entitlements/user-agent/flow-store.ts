@@ -1,7 +1,7 @@
 /**
- * Short-lived state of a user-agent round trip through an MVPD (a login or a logout in
- * progress), kept server side and found again by an unguessable `state` (pass-api.md §5: never
- * trusted from the query string unsigned).
+ * Short-lived state of a user-agent round trip through an MVPD (a login or a logout in progress),
+ * kept server side and found again by an unguessable `state` (docs/entitlement-api.md, "Logout":
+ * never trusted from the query string unsigned).
  *
  * The data is sealed under the master key, bound to its kind and state, so a row copied under
  * another state or kind does not open. `take` is one-time: it deletes the row in the same

@@ -1,6 +1,6 @@
 /**
  * Token buckets in the database, the one mechanism behind every rate limit of Domus: the request
- * throttle of the entitlement API (pass-api.md §7, pass-rest-api-v2.md §10), the domain
+ * throttle of the entitlement API (docs/entitlement-api.md, "Throttling"), the domain
  * protocol's limits on domain creation and new memberships, and the admin API's limit on failed
  * token attempts. A bucket per client, `burst` tokens at first, refilled at `ratePerS`, one token
  * per request.

@@ -114,7 +114,7 @@ export interface MvpdTable {
   authz_ttl_s: number;
   /** Claim of the MVPD's user info that lists the user's entitled resources. */
   entitlement_claim: string;
-  /** Name qualifier of household domain tokens (domain-protocol.md §5). */
+  /** Name qualifier of household domain tokens (docs/domain-protocol.md §6). */
   auth_namespace: string;
   created_at: number;
   updated_at: number;

@@ -1,5 +1,5 @@
 /**
- * Trusted auth-token issuers (domain-protocol.md §5). The domain server knows only this
+ * Trusted auth-token issuers (docs/domain-protocol.md §6). The domain server knows only this
  * interface; issuers are registered from configuration, by the local `domus token mint`
  * issuer, and by other modules of Domus that issue tokens.
  *

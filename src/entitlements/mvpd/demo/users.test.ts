@@ -1,4 +1,4 @@
-/** Demo users: the defaults of operations.md and DOMUS_DEMO_USERS_FILE. */
+/** Demo users: the defaults of the README and DOMUS_DEMO_USERS_FILE. */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';

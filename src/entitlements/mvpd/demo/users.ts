@@ -1,6 +1,6 @@
 /**
- * The demo identity provider's users (operations.md "Demo data"), the same at every built-in
- * MVPD: the three defaults, or the list in DOMUS_DEMO_USERS_FILE.
+ * The demo identity provider's users (README, "Sign in with a demo MVPD"), the same at every
+ * built-in MVPD: the three defaults, or the list in DOMUS_DEMO_USERS_FILE.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
@@ -16,7 +16,7 @@ export interface DemoUser {
   channels: string[];
 }
 
-/** alice, bob and carol of operations.md; each password is the user name. */
+/** alice, bob and carol of the README; each password is the user name. */
 export const DEFAULT_DEMO_USERS: readonly DemoUser[] = [
   { user: 'alice', password: 'alice', userID: 'alice', householdID: 'household-1', channels: ['DemoChannel'] },
   { user: 'bob', password: 'bob', userID: 'bob', householdID: 'household-1', channels: ['DemoChannel'] },

@@ -1,5 +1,6 @@
 /**
- * Domus as the SAML 2.0 service provider of an MVPD (pass-api.md §6), on @node-saml/node-saml:
+ * Domus as the SAML 2.0 service provider of an MVPD (docs/entitlement-api.md, "SAML MVPDs"), on
+ * @node-saml/node-saml:
  *
  * - login: an AuthnRequest signed with Domus's SP key (HTTP-Redirect binding, RelayState = the
  *   login flow's state, ID = the request id kept in the flow record); the IdP's Response comes
@@ -295,7 +296,10 @@ export class SamlConnector {
   }
 }
 
-/** The library, with `Reason` on its LogoutRequests (SAML core §3.7.3.2; pass-api.md §5). */
+/**
+ * The library, with `Reason` on its LogoutRequests (SAML core §3.7.3.2; docs/entitlement-api.md,
+ * "SAML MVPDs").
+ */
 class DomusSaml extends SAML {
   override async _generateLogoutRequest(user: Profile): Promise<string> {
     return withLogoutReason(await super._generateLogoutRequest(user));

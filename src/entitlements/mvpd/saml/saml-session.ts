@@ -1,7 +1,8 @@
 /**
- * What Domus keeps of a SAML login for the Single Logout that may follow (pass-api.md §5 step 5):
- * the assertion's NameID (with its qualifiers) and the AuthnStatement's SessionIndex. Stored
- * sealed with the profile (its upstream data) and, during a logout, in the pending-logout record.
+ * What Domus keeps of a SAML login for the Single Logout that may follow (docs/entitlement-api.md,
+ * "SAML MVPDs"): the assertion's NameID (with its qualifiers) and the AuthnStatement's
+ * SessionIndex. Stored sealed with the profile (its upstream data) and, during a logout, in the
+ * pending-logout record.
  */
 export interface SamlSession {
   nameId: string;

@@ -1,9 +1,9 @@
 /**
- * Domus's key pair and certificate as a SAML service provider (pass-api.md §6): an RSA-2048 key
- * that signs its AuthnRequests and LogoutRequests, and a self-signed certificate that carries the
- * public key in the SP metadata. Created once, on first use, into the key store (the private key
- * sealed under the master key, shared by every process, like every other server key); the first
- * process to store it wins and every other one reads it back.
+ * Domus's key pair and certificate as a SAML service provider (docs/entitlement-api.md, "SAML
+ * MVPDs"): an RSA-2048 key that signs its AuthnRequests and LogoutRequests, and a self-signed
+ * certificate that carries the public key in the SP metadata. Created once, on first use, into the
+ * key store (the private key sealed under the master key, shared by every process, like every other
+ * server key); the first process to store it wins and every other one reads it back.
  *
  * The certificate is a key carrier only (SAML metadata trust is the metadata itself), so it is
  * self-signed and long-lived. Replacing the key (delete the `saml-sp` server key) means every IdP
