@@ -442,7 +442,8 @@ for (const kind of testDatabases()) {
             leaveRequest(machine, 'commit', { at }),
             REQ_AUTH_TOKEN_INVALID_EXPIRED,
           );
-          // Where none is required, a token sent anyway is not consulted at all (contract §2 step 7).
+          // Where none is required, a token sent anyway is not consulted at all
+          // (docs/domain-protocol.md §6).
           await accepted(joinUrl({ anonymous: 'open-house' }), domainRequest(machine, { at }));
           await accepted(leaveUrl({ anonymous: 'open-house' }), leaveRequest(machine, 'preview', { at }));
         }

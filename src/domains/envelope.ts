@@ -1,6 +1,7 @@
 /**
  * The request envelope of join and leave (docs/domain-protocol.md §4): a compact JWS signed by the
- * machine key. Checks run in the contract's order and the first failure is the answer.
+ * machine key. Checks run in the order of docs/domain-protocol.md §4.3 and the first failure is the
+ * answer.
  */
 import type { CryptoWorkers } from '../platform/crypto/crypto-workers.js';
 import { decodeJws } from '../platform/crypto/es256.js';
@@ -43,7 +44,7 @@ export class RequestVerifier {
   ) {}
 
   async verify(body: string | undefined, expected: { ver: ProtocolVersion; op: Operation }): Promise<DomainRequest> {
-    // 1. a compact JWS whose payload has the contract's fields
+    // 1. a compact JWS whose payload has the fields of docs/domain-protocol.md §4.2
     const jws = typeof body === 'string' ? decodeJws(body.trim()) : null;
     if (!jws) throw new DomainError('REQ_MALFORMED', 'body is not a compact JWS');
     if (jws.header.alg !== 'ES256' || jws.header.typ !== DOMAIN_JWS_TYPE) {
