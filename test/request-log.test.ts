@@ -1,10 +1,10 @@
 /**
- * No secret reaches the log (issue 9): a server logging everything (level trace) into memory
- * serves an app's whole life, end to end — registration (the statement also in a query string),
- * access tokens (the client secret in a query string, as the contract allows), a session and its
- * code, the sign-in at the demo MVPD (authorization code, state, nonce), decisions with media
- * tokens, a household token, the logout round trip (its one-time state, the ID token as a hint)
- * and admin calls — and then no secret the test used or saw appears in any log line, plain or
+ * No secret reaches the log (issue 9): a server logging everything (level trace) into memory serves
+ * an app's whole life, end to end — registration (the statement also in a query string), access
+ * tokens (the client secret in a query string, as Adobe's OpenAPI has it), a session and its code,
+ * the sign-in at the demo MVPD (authorization code, state, nonce), decisions with media tokens, a
+ * household token, the logout round trip (its one-time state, the ID token as a hint) and admin
+ * calls — and then no secret the test used or saw appears in any log line, plain or
  * percent-encoded.
  */
 import assert from 'node:assert/strict';
