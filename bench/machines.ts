@@ -2,7 +2,7 @@
  * Devices for the benchmark: individualized over HTTP like real ones, with their signed join
  * requests prepared ahead of the timed phases (requests as test/support/machines.ts signs them).
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { simulatedComponents } from '../src/device/hardware.js';
 import { signEs256 } from '../src/platform/crypto/es256.js';
 import { domainRequest, messageId, nowSeconds, type TestMachine } from '../test/support/machines.js';
@@ -10,22 +10,10 @@ import { josePost, type PreparedRequest } from './load.js';
 
 export type { TestMachine };
 
-/**
- * A new EC P-256 machine key and its public JWK. Node 20 can deadlock when a key fresh from
- * generateKeyPairSync is exported as JWK while a garbage collection runs (see
- * src/platform/crypto/jwe.ts), which thousands of individualizations would hit sooner or later:
- * the pair comes out DER-encoded and is imported again, and only the imported key is exported.
- */
+/** A new EC P-256 machine key and its public JWK. */
 export function newMachineKey(): { privateKey: KeyObject; publicJwk: JsonWebKey } {
-  const pair = generateKeyPairSync('ec', {
-    namedCurve: 'P-256',
-    publicKeyEncoding: { type: 'spki', format: 'der' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
-  });
-  return {
-    privateKey: createPrivateKey({ key: pair.privateKey, format: 'der', type: 'pkcs8' }),
-    publicJwk: createPublicKey({ key: pair.publicKey, format: 'der', type: 'spki' }).export({ format: 'jwk' }),
-  };
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { privateKey, publicJwk: publicKey.export({ format: 'jwk' }) };
 }
 
 /** Individualizes one new machine (one app install) over HTTP. */

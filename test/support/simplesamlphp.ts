@@ -225,7 +225,6 @@ $metadata[${php(entityId)}] = ${php(metadata)};
 /** An RSA-2048 key and a self-signed certificate (as the IdP's own). */
 export async function selfSignedRsa(commonName: string): Promise<{ certificatePem: string; privateKeyPem: string }> {
   const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
-  // Generated straight into DER and imported (see platform/crypto/p256.ts on Node 20).
   const der = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'der' },

@@ -22,9 +22,7 @@ export interface JweEncrypter {
  * (0x04 | x | y), which spares exporting the key (an export costs as much as the ECDH).
  */
 export function jweEncrypterFor(recipient: KeyObject | Uint8Array): JweEncrypter {
-  // The ephemeral key is an ECDH object, not generateKeyPairSync + export({ format: 'jwk' }): on
-  // Node 20 that export can deadlock the thread for good when a garbage collection runs during it
-  // (the collected key-generation job's destructor waits for the key mutex the export holds).
+  // The ephemeral key is an ECDH object: it hands out its public point without a key export.
   const ephemeral = createECDH('prime256v1');
   const point = ephemeral.generateKeys(); // uncompressed: 0x04 | x | y
   const sharedSecret = ephemeral.computeSecret(recipient instanceof Uint8Array ? recipient : p256Point(recipient));

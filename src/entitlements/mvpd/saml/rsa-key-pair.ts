@@ -1,11 +1,5 @@
-/**
- * New RSA key pairs, made the way platform/crypto/p256.ts makes EC ones: on Node 20, exporting a
- * KeyObject fresh from key generation can deadlock the thread when a garbage collection runs
- * during the export (the collected generation job's destructor waits for the key mutex the
- * export holds). So the pair is generated straight into DER and imported again; only imported
- * keys are ever exported. Generation runs off the event loop (RSA-2048 takes ~200 ms).
- */
-import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+/** New RSA key pairs (SAML signing keys), generated off the event loop (RSA-2048 takes ~200 ms). */
+import { generateKeyPair, type KeyObject } from 'node:crypto';
 
 export interface RsaKeyPair {
   privateKey: KeyObject;
@@ -16,23 +10,14 @@ export interface RsaKeyPair {
 
 export function newRsaKeyPair(modulusLength = 2048): Promise<RsaKeyPair> {
   return new Promise((resolve, reject) => {
-    generateKeyPair(
-      'rsa',
-      {
-        modulusLength,
-        publicExponent: 0x10001,
-        publicKeyEncoding: { type: 'spki', format: 'der' },
-        privateKeyEncoding: { type: 'pkcs8', format: 'der' },
-      },
-      (error, publicSpki, privatePkcs8) => {
-        if (error) return reject(error);
-        resolve({
-          privateKey: createPrivateKey({ key: privatePkcs8, format: 'der', type: 'pkcs8' }),
-          publicKey: createPublicKey({ key: publicSpki, format: 'der', type: 'spki' }),
-          privatePkcs8,
-          publicSpki,
-        });
-      },
-    );
+    generateKeyPair('rsa', { modulusLength, publicExponent: 0x10001 }, (error, publicKey, privateKey) => {
+      if (error) return reject(error);
+      resolve({
+        privateKey,
+        publicKey,
+        privatePkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }),
+        publicSpki: publicKey.export({ format: 'der', type: 'spki' }),
+      });
+    });
   });
 }
