@@ -1,5 +1,5 @@
 /**
- * Join (registration), domain-protocol.md §6, in the RI's order: domain → authentication →
+ * Join (registration), docs/domain-protocol.md §8, in the RI's order: domain → authentication →
  * re-join name → disabled → membership → keys → credentials. Everything up to the keys runs in
  * one transaction under the domain row's lock, so a refused join changes nothing and member
  * limits hold across processes. Creating the domain and adding a membership take the request's
@@ -26,7 +26,7 @@ export async function join(deps: DomainDeps, request: DomainRequest, target: Dom
   const name = domainNameOf(target, request);
   const serverUrl = serverUrlOf(deps.publicRoot(), target.mode, name);
 
-  const { domain, keys } =
+  const { domain, keys, rolledOver } =
     (await rejoin(deps, request, target.mode, name)) ??
     (await transaction(deps.storage, async (trx) => {
       const now = Date.now();
@@ -43,12 +43,13 @@ export async function join(deps: DomainDeps, request: DomainRequest, target: Dom
       // A machine this join released (see admit) rolls the key over as a leave would; being the
       // next join, this one makes the new version.
       const keyRolloverRequired = domain.keyRolloverRequired || released;
-      const keys = await currentKeys(deps, trx, { ...domain, keyRolloverRequired }, serverUrl, now);
+      const { keys, rolledOver } = await currentKeys(deps, trx, { ...domain, keyRolloverRequired }, serverUrl, now);
       if (memberCount !== domain.memberCount || keyRolloverRequired) {
         await deps.store.updateDomain(trx, domain.id, { memberCount, keyRolloverRequired: false }, now);
       }
-      return { domain: { ...domain, memberCount, keyRolloverRequired: false }, keys };
+      return { domain: { ...domain, memberCount, keyRolloverRequired: false }, keys, rolledOver };
     }));
+  if (rolledOver) deps.metrics.keyRollover(target.mode);
 
   return {
     ver: request.ver,
@@ -60,14 +61,15 @@ export async function join(deps: DomainDeps, request: DomainRequest, target: Dom
 
 /**
  * The common case without a lock: a member re-joining a domain that needs no new key and no new
- * certificate changes only its last-seen time (DomainStore.rejoinWithoutLock). Anything else (a
- * new member, a refusal, a due rollover or certificate) answers undefined and takes the locked
- * path, which also decides the error, so refusals keep the contract's order and change nothing.
+ * certificate changes only its last-seen time (DomainStore.rejoinWithoutLock). Anything else (a new
+ * member, a refusal, a due rollover or certificate) answers undefined and takes the locked path,
+ * which also decides the error, so refusals keep the order of docs/domain-protocol.md §8.1 and
+ * change nothing.
  */
 async function rejoin(deps: DomainDeps, request: DomainRequest, mode: DomainRecord['mode'], name: string) {
   if (request.dn !== undefined && request.dn !== name) return undefined;
   const now = Date.now();
-  return deps.store.rejoinWithoutLock(deps.storage.db, {
+  const rejoined = await deps.store.rejoinWithoutLock(deps.storage.db, {
     mode,
     name,
     guid: request.machine.guid,
@@ -78,6 +80,7 @@ async function rejoin(deps: DomainDeps, request: DomainRequest, mode: DomainReco
     auth: request.auth,
     components: request.machine.components,
   });
+  return rejoined && { ...rejoined, rolledOver: false };
 }
 
 async function lockOrCreate(
@@ -154,16 +157,20 @@ async function admit(
   return { memberCount: memberCount - 1, released: true };
 }
 
-/** All key versions, after a rollover when one is due, each with a certificate of this window. */
+/**
+ * All key versions, after a rollover when one is due, each with a certificate of this window;
+ * and whether a rollover made a new version (a new domain's first key is no rollover).
+ */
 async function currentKeys(
   deps: DomainDeps,
   trx: Kysely<Database>,
   domain: DomainRecord,
   serverUrl: string,
   now: number,
-): Promise<KeyRecord[]> {
+): Promise<{ keys: KeyRecord[]; rolledOver: boolean }> {
   const keys = await deps.store.listKeys(trx, domain.id);
-  if (keys.length === 0 || domain.keyRolloverRequired) {
+  const rolledOver = keys.length > 0 && domain.keyRolloverRequired;
+  if (keys.length === 0 || rolledOver) {
     const next = deps.keys.generate(domain.id, (keys.at(-1)?.version ?? 0) + 1, now);
     await deps.store.addKey(trx, domain.id, next);
     keys.push(next);
@@ -184,5 +191,5 @@ async function currentKeys(
     );
     current.push(certified);
   }
-  return current;
+  return { keys: current, rolledOver };
 }

@@ -2,6 +2,8 @@
  * The DRM domain server as one module: its keys, its services and its routes, built from the
  * shared platform pieces it is given.
  */
+
+import type { Registry } from 'prom-client';
 import type { Config } from '../platform/config.js';
 import type { CryptoWorkers } from '../platform/crypto/crypto-workers.js';
 import type { Sealer } from '../platform/crypto/sealing.js';
@@ -17,6 +19,7 @@ import { DomainKeys } from './domain-keys.js';
 import { RequestVerifier } from './envelope.js';
 import { DomainLimits, NO_LIMITS } from './limits.js';
 import { MachineTokens } from './machine-tokens.js';
+import { DomainMetrics } from './metrics.js';
 import type { DomainDeps } from './policy.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { protocolRoutes } from './routes/protocol-routes.js';
@@ -43,6 +46,8 @@ export async function createDomainModule(parts: {
   crypto: CryptoWorkers;
   authTokens: AuthTokenVerifier;
   publicRoot: () => string;
+  /** Where the module's counters go (platform/metrics/ serves it). */
+  metrics: Registry;
 }): Promise<DomainModule> {
   const { config, storage, keyStore, sealer } = parts;
   const ca = await DomainCa.load(keyStore, { certFile: config.domainCaCertFile, keyFile: config.domainCaKeyFile });
@@ -64,6 +69,7 @@ export async function createDomainModule(parts: {
     replayWindowMs,
     // The protocol routes bind the limits of each request; joins of no client are not limited.
     limits: NO_LIMITS,
+    metrics: new DomainMetrics(parts.metrics),
   };
   const limits = new DomainLimits(storage, config.domainLimits);
   const verifier = new RequestVerifier(

@@ -1,4 +1,7 @@
-/** Domain policy rules shared by join, leave and the admin API (docs/domain-server.md; domain-protocol.md §1, §4, §5). */
+/**
+ * Domain policy rules shared by join, leave and the admin API (docs/domain-server.md;
+ * docs/domain-protocol.md §3, §6, §7).
+ */
 import type { PolicyDefaults } from '../platform/config.js';
 import type { Storage } from '../platform/storage/database.js';
 import { storableText } from '../platform/text.js';
@@ -6,6 +9,7 @@ import type { AuthClaims } from '../platform/tokens/auth-tokens.js';
 import type { DomainKeys } from './domain-keys.js';
 import { DomainError } from './errors.js';
 import type { JoinLimits } from './limits.js';
+import type { DomainMetrics } from './metrics.js';
 import type { DomainRecord, Mode } from './records.js';
 import type { DomainStore } from './store.js';
 
@@ -21,6 +25,8 @@ export interface DomainDeps {
   replayWindowMs: number;
   /** Rate limits a join takes as it creates a domain or adds a membership (limits.ts); per request. */
   limits: JoinLimits;
+  /** What is counted for Prometheus (metrics.ts). */
+  metrics: DomainMetrics;
 }
 
 /** Which domain a request addresses: anonymous domains by URL, identity domains by auth token. */

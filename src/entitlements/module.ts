@@ -6,6 +6,7 @@
  * under /o, then the REST API V2 routes that need no token and those behind the access token.
  */
 
+import type { Registry } from 'prom-client';
 import type { Config } from '../platform/config.js';
 import type { CryptoWorkers } from '../platform/crypto/crypto-workers.js';
 import type { Sealer } from '../platform/crypto/sealing.js';
@@ -25,6 +26,7 @@ import { seedDemoData } from './demo-data.js';
 import { DOMAIN_TOKEN_TTL_S, DomainTokenService } from './household/domain-tokens.js';
 import { LogoutFlow } from './logout/logout-flow.js';
 import { LogoutService } from './logout/logout-service.js';
+import { EntitlementMetrics } from './metrics.js';
 import { mountDemoProviders } from './mvpd/demo/mount.js';
 import { DemoUsers } from './mvpd/demo/users.js';
 import { OidcConnectors } from './mvpd/oidc-connector.js';
@@ -79,7 +81,10 @@ export async function createEntitlementModule(parts: {
   crypto: CryptoWorkers;
   publicRoot: () => string;
   logger: Logger;
+  /** Where the module's counters go (platform/metrics/ serves it). */
+  metrics: Registry;
 }): Promise<EntitlementModule> {
+  const metrics = new EntitlementMetrics(parts.metrics);
   const store = new OperatorStore(parts.storage, parts.sealer);
   const statements = await SoftwareStatements.load(parts.keyStore);
   const registrations = new ClientRegistrations(parts.storage);
@@ -99,11 +104,11 @@ export async function createEntitlementModule(parts: {
   const checks = new SessionParameterChecks(store);
   const sessions = new SessionService({ sessions: sessionStore, profiles, checks });
   const profileQueries = new ProfileQueries({ profiles, sessions: sessionStore, store, checks });
-  const logins = new LoginFlows({ flows, sessions: sessionStore, profiles, store, connectors, saml });
+  const logins = new LoginFlows({ flows, sessions: sessionStore, profiles, store, connectors, saml, metrics });
   const mediaTokens = await MediaTokens.load(parts.keyStore, parts.config.mediaTokenTtlS, parts.crypto);
   const householdTokens = await HouseholdTokens.load(parts.keyStore, DOMAIN_TOKEN_TTL_S);
-  const decisions = new DecisionService({ store, profiles, mediaTokens });
-  const logouts = new LogoutService({ store, profiles, flows, publicRoot: parts.publicRoot });
+  const decisions = new DecisionService({ store, profiles, mediaTokens, metrics });
+  const logouts = new LogoutService({ store, profiles, flows, publicRoot: parts.publicRoot, metrics });
   const logoutFlow = new LogoutFlow({ store, flows, profiles, connectors, saml, logger: parts.logger });
   const domainTokens = new DomainTokenService({ store, profiles, tokens: householdTokens });
   return {

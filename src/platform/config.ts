@@ -39,7 +39,9 @@ export interface Config {
   trustedProxies: string[];
   logLevel: string;
   demo: boolean;
-  /** JSON file of the demo identity provider's users; undefined = the users of operations.md. */
+  /**
+   * JSON file of the demo identity provider's users; undefined = the README's alice, bob and carol.
+   */
   demoUsersFile: string | undefined;
   /** Request throttle of the entitlement API per client IP, or null when off. */
   throttle: ThrottleLimits | null;
@@ -50,6 +52,8 @@ export interface Config {
   accessTokenTtlS: number;
   /** Lifetime of the media tokens authorize decisions carry, seconds. */
   mediaTokenTtlS: number;
+  /** Serve Prometheus metrics at /metrics and count every request (platform/metrics/). */
+  metrics: boolean;
 }
 
 export interface ThrottleLimits {
@@ -166,11 +170,11 @@ export const OPTIONS: readonly Option[] = [
   {
     env: 'DOMUS_DEMO',
     default: '`true` on the embedded default, else `false`',
-    doc: 'seed the demo data (operations.md) into an empty database',
+    doc: 'seed the demo data (see "Sign in with a demo MVPD") into an empty database',
   },
   {
     env: 'DOMUS_DEMO_USERS_FILE',
-    default: 'alice, bob and carol (operations.md)',
+    default: 'alice, bob and carol (see "Sign in with a demo MVPD")',
     doc: 'users of the built-in demo MVPDs: JSON `[{ user, password, userID, householdID, channels }]`',
   },
   {
@@ -212,6 +216,11 @@ export const OPTIONS: readonly Option[] = [
     env: 'DOMUS_MEDIA_TOKEN_TTL_S',
     default: '420',
     doc: 'lifetime of the media tokens authorize decisions carry (7 min, as Adobe)',
+  },
+  {
+    env: 'DOMUS_METRICS',
+    default: 'true',
+    doc: '`false` = no `GET /metrics` and no request timing (Prometheus metrics: docs/running.md)',
   },
 ];
 
@@ -272,6 +281,7 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     accessTokenTtlS: integer('DOMUS_ACCESS_TOKEN_TTL_S', read('DOMUS_ACCESS_TOKEN_TTL_S'), 21_600, 60, 30 * 86_400),
     mediaTokenTtlS: integer('DOMUS_MEDIA_TOKEN_TTL_S', read('DOMUS_MEDIA_TOKEN_TTL_S'), 420, 10, 86_400),
+    metrics: boolean('DOMUS_METRICS', read('DOMUS_METRICS'), true),
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * Device-facing routes of the domain server (domain-protocol.md §1): join and leave on the v3
+ * Device-facing routes of the domain server (docs/domain-protocol.md §2): join and leave on the v3
  * and v4 paths for identity-based (`{root}`) and anonymous (`{root}/flashaccess/domainserver/{name}`)
  * bases, individualization, the server version and the Domain CA certificate.
  */
@@ -8,20 +8,24 @@ import { Type } from 'typebox';
 import type { HttpServer } from '../../platform/http/server.js';
 import { isStorageUnavailable, RETRY_AFTER_S } from '../../platform/storage/unavailable.js';
 import type { DomainCa } from '../domain-ca.js';
-import type { Operation, ProtocolVersion, RequestVerifier } from '../envelope.js';
+import type { LeavePhase, Operation, ProtocolVersion, RequestVerifier } from '../envelope.js';
 import { DomainError } from '../errors.js';
 import { individualize } from '../individualization.js';
 import { join } from '../join.js';
 import { leave } from '../leave.js';
 import type { DomainLimits } from '../limits.js';
 import type { MachineTokens } from '../machine-tokens.js';
+import type { CountedOperation } from '../metrics.js';
 import { ANONYMOUS_DOMAIN_NAME, ANONYMOUS_DOMAIN_NAME_RULE, type DomainDeps, type DomainTarget } from '../policy.js';
+import type { Mode } from '../records.js';
 import { IndividualizationAnswer, JoinAnswer, JoseBody, LeaveAnswer, ProtocolError, ServerVersion } from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Protocol version a domain route speaks, echoed in its error answers. */
     ver?: ProtocolVersion;
+    /** What a domain route's answers are counted as (metrics.ts); unset = not counted. */
+    counted?: { operation: Operation; mode: Mode } | { operation: 'individualize' };
   }
 }
 
@@ -48,6 +52,19 @@ const ERROR_RESPONSES = {
 };
 
 export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): Promise<void> {
+  const { metrics } = deps.domain;
+  // The phase of each leave whose request verified: its failures count under it.
+  const phases = new WeakMap<FastifyRequest, LeavePhase>();
+  const operationOf = (op: Operation, phase: LeavePhase | undefined): CountedOperation =>
+    op === 'join' ? 'join' : phase ? `leave-${phase}` : 'leave';
+  /** Counts a request of a counted route: `ok` or the error name it was answered with. */
+  const count = (request: FastifyRequest, outcome: string) => {
+    const counted = request.routeOptions.config.counted;
+    if (!counted) return;
+    if (counted.operation === 'individualize') metrics.individualization(outcome);
+    else metrics.operation(operationOf(counted.operation, phases.get(request)), counted.mode, outcome);
+  };
+
   app.addSchema(ProtocolError);
   // Every body is read as text; handlers accept only application/jose.
   app.removeAllContentTypeParsers();
@@ -55,17 +72,20 @@ export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const ver = request.routeOptions.config.ver ?? 5;
     if (error instanceof DomainError) {
+      count(request, error.errorName);
       if (error.retryAfterS !== undefined) reply.header('retry-after', String(error.retryAfterS));
       return reply
         .status(error.status)
         .send({ ver, error: { code: error.code, name: error.errorName, message: error.message } });
     }
     if (error.statusCode !== undefined && error.statusCode < 500) {
+      count(request, 'REQ_MALFORMED');
       return reply
         .status(400)
         .send({ ver, error: { code: 100, name: 'REQ_MALFORMED', message: 'request body is malformed' } });
     }
     if (isStorageUnavailable(error)) {
+      count(request, 'SERVER_UNAVAILABLE');
       request.log.warn({ code: (error as { code?: string }).code }, 'domain request failed: database unavailable');
       return reply
         .status(503)
@@ -75,6 +95,7 @@ export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): 
           error: { code: 1, name: 'SERVER_UNAVAILABLE', message: 'the database is unavailable; retry later' },
         });
     }
+    count(request, 'SERVER_ERROR');
     request.log.error({ err: error }, 'domain request failed');
     return reply.status(500).send({ ver, error: { code: 0, name: 'SERVER_ERROR', message: 'internal server error' } });
   });
@@ -93,16 +114,25 @@ export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): 
       const handle = (target: (request: FastifyRequest) => DomainTarget) => async (request: FastifyRequest) => {
         const domain = target(request);
         const verified = await deps.verifier.verify(joseBody(request), { ver, op });
-        if (op === 'leave') return leave(deps.domain, verified, domain);
-        return join({ ...deps.domain, limits: deps.limits.of(verified.machine.guid, request.ip) }, verified, domain);
+        if (verified.phase) phases.set(request, verified.phase);
+        const answer =
+          op === 'leave'
+            ? await leave(deps.domain, verified, domain)
+            : await join(
+                { ...deps.domain, limits: deps.limits.of(verified.machine.guid, request.ip) },
+                verified,
+                domain,
+              );
+        metrics.operation(operationOf(op, verified.phase), domain.mode, 'ok');
+        return answer;
       };
       app.post(`/flashaccess/${segment}/${pathVersion}`, {
-        config: { ver },
+        config: { ver, counted: { operation: op, mode: 'identity' } },
         schema: { ...schema, summary: `${op} an identity-based domain, protocol ${ver}` },
         handler: handle(() => ({ mode: 'identity' })),
       });
       app.post(`/flashaccess/domainserver/:domainName/flashaccess/${segment}/${pathVersion}`, {
-        config: { ver },
+        config: { ver, counted: { operation: op, mode: 'anonymous' } },
         schema: {
           ...schema,
           summary: `${op} an anonymous domain, protocol ${ver}`,
@@ -136,6 +166,7 @@ export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): 
   app.post(
     '/flashaccess/indiv/v1',
     {
+      config: { counted: { operation: 'individualize' } },
       schema: {
         tags: ['domain protocol'],
         summary: 'individualize a device: issue a machine token',
@@ -144,7 +175,11 @@ export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): 
         response: { 200: IndividualizationAnswer, ...ERROR_RESPONSES },
       },
     },
-    async (request) => individualize(deps.domain, deps.machineTokens, deps.toleranceSeconds, joseBody(request)),
+    async (request) => {
+      const answer = await individualize(deps.domain, deps.machineTokens, deps.toleranceSeconds, joseBody(request));
+      metrics.individualization('ok');
+      return answer;
+    },
   );
 
   app.get(

@@ -1,6 +1,6 @@
 /**
- * Preauthorization and authorization decisions (pass-rest-api-v2.md §4.9–4.10, pass-api.md
- * §3.6, §6): validate → integration → resource limit → profile → one decision per resource.
+ * Preauthorization and authorization decisions (docs/entitlement-api.md,
+ * "Decisions"): validate → integration → resource limit → profile → one decision per resource.
  *
  * - The MVPD's entitlements, taken from its claims at login and kept with the profile, decide:
  *   a resource is permitted when they contain it or `*`; `source` is `mvpd`.
@@ -14,6 +14,7 @@
  * - No profile → top-level 403 `authenticated_profile_missing` / `_expired` (profiles/current-profile.ts).
  */
 import { PassError } from '../errors.js';
+import type { EntitlementMetrics } from '../metrics.js';
 import { activeIntegrationMvpd } from '../operator/active-mvpd.js';
 import type { OperatorStore } from '../operator/store.js';
 import { currentProfile } from '../profiles/current-profile.js';
@@ -47,11 +48,37 @@ export interface Decision {
 }
 
 export class DecisionService {
-  constructor(private readonly deps: { store: OperatorStore; profiles: ProfileStore; mediaTokens: MediaTokens }) {}
+  constructor(
+    private readonly deps: {
+      store: OperatorStore;
+      profiles: ProfileStore;
+      mediaTokens: MediaTokens;
+      metrics: EntitlementMetrics;
+    },
+  ) {}
 
+  /** The decisions, each counted (metrics.ts); a request that comes to none counts as one error. */
   async decide(kind: DecisionKind, request: DecisionRequest, now = Date.now()): Promise<Decision[]> {
+    const { metrics } = this.deps;
+    // The MVPD once it is known active: an error before that counts under no MVPD.
+    const counted = { mvpd: '' };
+    try {
+      const decisions = await this.#decide(kind, request, now, counted);
+      for (const decision of decisions) {
+        metrics.decision(kind, decision.mvpd, decision.authorized ? 'permit' : 'deny');
+        if (decision.token) metrics.mediaToken(decision.mvpd);
+      }
+      return decisions;
+    } catch (error) {
+      metrics.decision(kind, counted.mvpd, 'error');
+      throw error;
+    }
+  }
+
+  async #decide(kind: DecisionKind, request: DecisionRequest, now: number, counted: { mvpd: string }) {
     const { key, mvpdId, resources } = request;
     const mvpd = await activeIntegrationMvpd(this.deps.store, key.serviceProviderId, mvpdId);
+    counted.mvpd = mvpd.id;
     const limit = MAX_RESOURCES[kind];
     if (resources.length > limit) {
       throw new PassError(

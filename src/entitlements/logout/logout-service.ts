@@ -1,5 +1,5 @@
 /**
- * `GET /api/v2/{sp}/logout/{mvpd}` (pass-api.md §5, pass-rest-api-v2.md §5), server side:
+ * `GET /api/v2/{sp}/logout/{mvpd}` (docs/entitlement-api.md, "Logout"), server side:
  *
  * 1. the app's `redirectUrl` must be an absolute http(s) URL on its application's redirect
  *    domains (else `invalid_parameter_redirect_url`), and the integration active (else
@@ -20,6 +20,7 @@
  * fails to leave the record the MVPD round trip needs.
  */
 import { PassError } from '../errors.js';
+import type { EntitlementMetrics } from '../metrics.js';
 import { activeIntegrationMvpd } from '../operator/active-mvpd.js';
 import { isAllowedRedirect } from '../operator/model.js';
 import type { OperatorStore } from '../operator/store.js';
@@ -55,10 +56,18 @@ export class LogoutService {
       profiles: ProfileStore;
       flows: UserAgentFlows;
       publicRoot: () => string;
+      metrics: EntitlementMetrics;
     },
   ) {}
 
+  /** The logout, counted by its actionName (metrics.ts). */
   async logout(request: LogoutRequest, now = Date.now()): Promise<MvpdLogout> {
+    const answer = await this.#logout(request, now);
+    this.deps.metrics.logout(answer);
+    return answer;
+  }
+
+  async #logout(request: LogoutRequest, now: number): Promise<MvpdLogout> {
     const { key, mvpdId, redirectUrl } = request;
     if (!isAllowedRedirect(redirectUrl, request.redirectDomains)) {
       throw new PassError(

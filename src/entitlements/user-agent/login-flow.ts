@@ -1,6 +1,6 @@
 /**
- * The user-agent side of authentication (pass-rest-api-v2.md §4.5, pass-api.md §6): from the
- * authenticate URL of a session to the MVPD's login and back to a stored profile.
+ * The user-agent side of authentication (docs/entitlement-api.md, "5. Sign the viewer in"): from
+ * the authenticate URL of a session to the MVPD's login and back to a stored profile.
  *
  * begin (`GET /api/v2/authenticate/{sp}/{code}[?mvpd=]`):
  * 1. the session of the code must be alive;
@@ -32,6 +32,7 @@
  * the session it was started for, on the session's own redirect URL.
  */
 
+import type { EntitlementMetrics } from '../metrics.js';
 import { entitlementsFromClaims } from '../mvpd/entitlement-claim.js';
 import { MvpdError } from '../mvpd/errors.js';
 import { createCodeVerifier, type OidcConnectors, randomToken } from '../mvpd/oidc-connector.js';
@@ -84,6 +85,7 @@ export interface LoginFlowDeps {
   store: OperatorStore;
   connectors: OidcConnectors;
   saml: SamlConnectors;
+  metrics: EntitlementMetrics;
 }
 
 /** The relative authenticate URL of a session (where "Try again" leads). */
@@ -208,6 +210,7 @@ export class LoginFlows {
   ): Promise<FinishedLogin> {
     const { session, mvpd } = current;
     const profile = await this.deps.profiles.save(profileFromLogin(login, session, mvpd, now));
+    this.deps.metrics.signIn(mvpd.id);
     return { ...current, profile };
   }
 

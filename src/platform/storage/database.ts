@@ -15,7 +15,19 @@ export interface Storage {
   dialect: Dialect;
   /** When shared data changed in any process (change-signal.ts): what read caches stand on. */
   changes: ChangeSignal;
+  /** PostgreSQL: the connection pool's counts now (for metrics); SQLite: undefined, it has no pool. */
+  pool(): PoolStats | undefined;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  /** Connections the pool may open. */
+  max: number;
+  /** Checked out by a query or a transaction. */
+  inUse: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
 }
 
 const INT8_OID = 20;
@@ -56,6 +68,12 @@ export function openStorage(
       db,
       dialect: 'postgres',
       changes,
+      pool: () => ({
+        max: poolSize,
+        inUse: pool.totalCount - pool.idleCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+      }),
       async close() {
         await changes.close();
         await db.destroy();
@@ -70,7 +88,13 @@ export function openStorage(
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', changes: sqliteChangeSignal(sqlite), close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'sqlite',
+    changes: sqliteChangeSignal(sqlite),
+    pool: () => undefined,
+    close: () => db.destroy(),
+  };
 }
 
 const STATEMENT_CACHE_SIZE = 256;

@@ -1,0 +1,51 @@
+/**
+ * What the domain server counts for Prometheus (docs/running.md, "Metrics"): each join and leave
+ * by operation, mode and outcome, individualizations by outcome, and key rollovers. An outcome is
+ * `ok` or the error name of the answer (errors.ts; SERVER_UNAVAILABLE, SERVER_ERROR): every
+ * label value comes from a fixed list, never from the request.
+ */
+import { Counter, type Registry } from 'prom-client';
+import type { Mode } from './records.js';
+
+/** A leave refused before its phase was read is `leave`. */
+export type CountedOperation = 'join' | 'leave-preview' | 'leave-commit' | 'leave';
+
+export class DomainMetrics {
+  readonly #operations: Counter<'operation' | 'mode' | 'outcome'>;
+  readonly #individualizations: Counter<'outcome'>;
+  readonly #rollovers: Counter<'mode'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.#operations = new Counter({
+      name: 'domus_domain_operations_total',
+      help: 'Domain protocol joins and leaves answered, by operation, mode and outcome (ok or the error name).',
+      labelNames: ['operation', 'mode', 'outcome'],
+      registers,
+    });
+    this.#individualizations = new Counter({
+      name: 'domus_domain_individualizations_total',
+      help: 'Individualization requests answered, by outcome (ok or the error name).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#rollovers = new Counter({
+      name: 'domus_domain_key_rollovers_total',
+      help: 'New domain key versions made by a rollover (after a leave, a released machine or the admin API).',
+      labelNames: ['mode'],
+      registers,
+    });
+  }
+
+  operation(operation: CountedOperation, mode: Mode, outcome: string): void {
+    this.#operations.inc({ operation, mode, outcome });
+  }
+
+  individualization(outcome: string): void {
+    this.#individualizations.inc({ outcome });
+  }
+
+  keyRollover(mode: Mode): void {
+    this.#rollovers.inc({ mode });
+  }
+}
