@@ -23,10 +23,10 @@ import { assertClean, type LoadResult, type PreparedRequest, runLoad } from './l
 import type { Settings } from './scenarios.js';
 import { type ChildServer, type DomusServer, startFastify, startWorkFloor } from './server-process.js';
 
-const SERVICE_PROVIDER = 'DemoChannel';
+export const SERVICE_PROVIDER = 'DemoChannel';
 const MVPD = 'DemoCable';
 const APPLICATION = 'demo-app';
-const AUTHORIZE_PATH = `/api/v2/${SERVICE_PROVIDER}/decisions/authorize/${MVPD}`;
+export const AUTHORIZE_PATH = `/api/v2/${SERVICE_PROVIDER}/decisions/authorize/${MVPD}`;
 const LOGOUT_PATH = `/api/v2/${SERVICE_PROVIDER}/logout/${MVPD}?redirectUrl=${encodeURIComponent('http://localhost/done')}`;
 /** Devices with a profile that the authorize requests go round. */
 const AUTHORIZE_DEVICES = 1000;
@@ -94,7 +94,7 @@ async function json(url: string, init: RequestInit): Promise<{ status: number; b
 }
 
 /** DCR with the demo application's software statement, then an access token: over HTTP. */
-async function registerDemoClient(server: DomusServer): Promise<{ clientId: string; token: string }> {
+export async function registerDemoClient(server: DomusServer): Promise<{ clientId: string; token: string }> {
   const statement = await server.admin('GET', `/applications/${APPLICATION}/software-statement`);
   if (statement.status !== 200) throw new Error(`no software statement for ${APPLICATION}: ${statement.status}`);
   const registered = await json(`${server.url}/o/client/register`, {
@@ -122,7 +122,7 @@ async function registerDemoClient(server: DomusServer): Promise<{ clientId: stri
 }
 
 /** Writes a valid DemoCable profile entitled to DemoChannel for each device, in one transaction. */
-async function writeProfiles(target: DatabaseTarget, masterKey: Buffer, clientId: string, deviceIds: string[]) {
+export async function writeProfiles(target: DatabaseTarget, masterKey: Buffer, clientId: string, deviceIds: string[]) {
   const storage = openStorage(target, 1);
   try {
     const sealer = new Sealer(masterKey);
@@ -157,9 +157,9 @@ async function writeProfiles(target: DatabaseTarget, masterKey: Buffer, clientId
   }
 }
 
-const deviceIds = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+export const deviceIds = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
 
-function prepare(
+export function prepare(
   method: 'GET' | 'POST',
   path: string,
   token: string,
@@ -179,7 +179,7 @@ function prepare(
   };
 }
 
-function isPermit(body: Buffer): boolean {
+export function isPermit(body: Buffer): boolean {
   try {
     const decisions = JSON.parse(body.toString('utf8')).decisions;
     const decision = Array.isArray(decisions) && decisions.length === 1 ? decisions[0] : undefined;
