@@ -11,8 +11,10 @@ import { processMetrics } from './process-metrics.js';
 export const METRICS_PATH = '/metrics';
 
 export function metricsRoute(target: FastifyInstance, registry: Registry): void {
+  // Collecting starts now, not at the first scrape: the event-loop lag is watched from the start.
+  const processRegistry = processMetrics();
   target.get(METRICS_PATH, { logLevel: 'warn', schema: { hide: true } }, async (_request, reply) => {
-    const [own, process] = await Promise.all([registry.metrics(), processMetrics().metrics()]);
+    const [own, process] = await Promise.all([registry.metrics(), processRegistry.metrics()]);
     return reply.type(Registry.PROMETHEUS_CONTENT_TYPE).send(`${own}\n${process}`);
   });
 }
