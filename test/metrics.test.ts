@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { createLogger } from '../src/platform/logger.js';
 import { createSqlite, type TestDatabase, testDatabases } from './support/databases.js';
 import { domainRequest, individualize, post, protocolUrl, type TestMachine } from './support/machines.js';
 import { accessToken, call } from './support/pass-client.js';
@@ -210,6 +212,35 @@ for (const kind of testDatabases()) {
     });
   });
 }
+
+describe('metrics and the request log', () => {
+  it('a scrape writes no request log line; other requests do', async () => {
+    const lines: string[] = [];
+    const logger = createLogger(
+      'info',
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
+    const database = await createSqlite();
+    const server = await startTestServer(database, {}, { logger });
+    try {
+      assert.equal((await fetch(`${server.url}/metrics`)).status, 200);
+      assert.equal((await fetch(`${server.url}/flashaccess/getServerVersion/v3`)).status, 200);
+      const requests = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'request');
+      assert.deepEqual(
+        requests.map((entry) => entry.url),
+        ['/flashaccess/getServerVersion/v3'],
+      );
+    } finally {
+      await server.close();
+      await database.drop();
+    }
+  });
+});
 
 describe('metrics off', () => {
   it('DOMUS_METRICS=false serves no /metrics', async () => {
