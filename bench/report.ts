@@ -3,13 +3,26 @@ import type { CpuUse } from './cpu.js';
 import type { FloorResult } from './crypto-floor.js';
 import type { EntitlementResult, Measured } from './entitlements.js';
 import type { LoadResult } from './load.js';
+import {
+  type CostFigure,
+  costRatio,
+  cpuRatio,
+  METRICS_ROUNDS,
+  METRICS_SAMPLE_MS,
+  type MetricsCost,
+  medianRate,
+  roundRatios,
+} from './metrics-cost.js';
 import type { ScaleResult, ThroughputFigure } from './scenarios.js';
+import { median, type StartupFigure } from './startup.js';
 
 export const TARGETS = {
   joinVsFloor: 0.5,
   largeVsSmall: 1.5,
   entitlementVsFastify: 0.3,
   entitlementVsWorkFloor: 0.5,
+  /** Throughput with metrics over without. */
+  metricsOnVsOff: 0.97,
 } as const;
 
 export interface DatabaseFigures {
@@ -49,11 +62,18 @@ export interface Figures {
   floors: FloorResult[];
   databases: DatabaseFigures[];
   entitlements?: EntitlementFigures;
+  /** Start-up time and memory of each way to run the server (bench/startup.ts). */
+  startup?: StartupFigure[];
+  /** Metrics on against off, per database (bench/metrics-cost.ts). */
+  metrics?: Array<
+    ({ name: DatabaseFigures['name'] } & MetricsCost) | { name: DatabaseFigures['name']; skipped: string }
+  >;
 }
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en') : '–');
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
 const ratio = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}` : '–');
+const mib = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
 const pct = (n: number) => (Number.isFinite(n) ? `${Math.round(n * 100)} %` : '–');
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
 
@@ -203,6 +223,104 @@ export function entitlementTable(figures: Figures): string {
   );
 }
 
+/** Start-up time and RSS, medians of the rounds, each variant next to the compiled one. */
+export function startupTable(figures: Figures): string {
+  const rows = figures.startup ?? [];
+  const compiled = rows[0];
+  const against = (value: number, base: number) => (base > 0 ? `${ratio(value / base)}×` : '–');
+  return table(
+    ['Started with', 'Rounds', 'Ready ms', 'RSS at ready MiB', 'RSS after 2,000 requests MiB', 'Ready ÷ compiled'],
+    rows.map((row) => [
+      `\`${row.variant.command}\``,
+      String(row.readyMs.length),
+      int(median(row.readyMs)),
+      mib(median(row.rssReadyMiB)),
+      mib(median(row.rssLoadedMiB)),
+      compiled ? against(median(row.readyMs), median(compiled.readyMs)) : '–',
+    ]),
+  );
+}
+
+function startupSection(figures: Figures): string {
+  return `## Start-up and memory
+
+\`npm start\` runs the JavaScript that \`npm install\` compiles into \`dist/\`; before, it ran the
+TypeScript sources through tsx, which compiled every module at each start. Each round restarts
+the server on SQLite in a data directory a first, untimed start initialised (keys and
+migrations in place); the two ways alternate which goes first. _Ready_ is spawn to listening
+with every module mounted; RSS is the server process's resident memory, at ready and after
+2,000 requests of the Domain CA certificate. Medians of the rounds.
+
+${startupTable(figures)}
+
+`;
+}
+
+export function metricsTable(figures: Figures): string {
+  const rows: string[][] = [];
+  const row = (database: string, request: string, figure: CostFigure) => {
+    const share = costRatio(figure);
+    const perRound = roundRatios(figure.on, figure.off).sort((a, b) => a - b);
+    rows.push([
+      database,
+      request,
+      int(medianRate(figure.on)),
+      int(medianRate(figure.off)),
+      share.toFixed(3),
+      `${(perRound[0] as number).toFixed(2)}–${(perRound.at(-1) as number).toFixed(2)}`,
+      verdict(share >= TARGETS.metricsOnVsOff),
+      int(medianRate(figure.cpuOn)),
+      int(medianRate(figure.cpuOff)),
+      cpuRatio(figure).toFixed(3),
+    ]);
+  };
+  for (const db of figures.metrics ?? []) {
+    if ('skipped' in db) continue;
+    row(db.name, 'authorize', db.authorize);
+    row(db.name, 're-join, 1 key version', db.join);
+  }
+  return table(
+    [
+      'Database',
+      'Request',
+      'Metrics on, per second',
+      'Metrics off, per second',
+      'On ÷ off',
+      'Rounds',
+      `Target ≥ ${TARGETS.metricsOnVsOff}`,
+      'Server µs/request, on',
+      'Server µs/request, off',
+      'CPU on ÷ off',
+    ],
+    rows,
+  );
+}
+
+/** What metrics cost. */
+function metricsSection(figures: Figures): string {
+  return `## What Prometheus metrics cost
+
+Two \`domus serve\` children on one fresh database, the same in all but \`DOMUS_METRICS\`: one
+serves \`/metrics\` and counts and times every request (src/platform/metrics/), the other does
+neither (the domain and entitlement counters, a few nanoseconds each, count in both). Each
+request kind is warmed up on both, then measured in ${METRICS_ROUNDS} rounds of ${METRICS_SAMPLE_MS / 1000} s per server, the order
+alternating each round, so a burst of noise on this shared machine hits both alike. _On ÷ off_
+is the median of the rounds' ratios of the rates (each round's two samples ran back to back);
+_Rounds_ the spread of those ratios. The target is a cost of at most 3 %: a ratio of at least
+${TARGETS.metricsOnVsOff}. _Server µs/request_ is the server's CPU time per request (all its threads; median of the
+rounds), which depends less on the load generator and the machine's other tenants than the
+rate does; _CPU on ÷ off_, the median of the rounds' ratios, above 1 is what metrics cost in CPU.
+Rates: medians of the rounds.
+
+- **authorize**: as above, 500 devices with a profile; every answer a permit with a media token.
+- **re-join**: 64 member machines of one anonymous domain with one key version, each request
+  freshly signed.
+
+${metricsTable(figures)}
+
+`;
+}
+
 export function referenceTable(figures: Figures): string {
   const hello = figures.hello;
   return table(
@@ -237,6 +355,9 @@ function skippedNotes(figures: Figures): string {
     ...(figures.entitlements?.databases ?? [])
       .filter((db) => 'skipped' in db)
       .map((db) => `- ${db.name}, entitlement API: not measured — ${'skipped' in db ? db.skipped : ''}`),
+    ...(figures.metrics ?? [])
+      .filter((db) => 'skipped' in db)
+      .map((db) => `- ${db.name}, metrics cost: not measured — ${'skipped' in db ? db.skipped : ''}`),
   ];
   return notes.length > 0 ? `\n${notes.join('\n')}\n` : '';
 }
@@ -258,6 +379,8 @@ export function summary(figures: Figures): string {
     ...(figures.entitlements
       ? ['Entitlement API: authorize and logout next to a trivial fastify route', entitlementTable(figures), '']
       : []),
+    ...(figures.startup ? ['Start-up and memory', startupTable(figures), ''] : []),
+    ...(figures.metrics ? ['What Prometheus metrics cost', metricsTable(figures), ''] : []),
     referenceTable(figures),
     skippedNotes(figures),
     `Total run time ${(figures.facts.totalMs / 1000).toFixed(0)} s`,
@@ -375,11 +498,11 @@ export function markdown(figures: Figures): string {
 
 Domain join throughput and latency of the DRM domain server, and authorize and logout
 throughput of the entitlement API, measured through HTTP against \`domus serve\` running in its
-own process.
+own process; the server's start-up time and memory; and what Prometheus metrics cost.
 
 ${runTable(f)}
 
-${figures.parts.includes('domains') ? domainSections(figures) : ''}${figures.entitlements ? entitlementSection(figures) : ''}## References
+${figures.parts.includes('domains') ? domainSections(figures) : ''}${figures.entitlements ? entitlementSection(figures) : ''}${figures.startup ? startupSection(figures) : ''}${figures.metrics ? metricsSection(figures) : ''}## References
 
 ${referenceTable(figures)}
 ${skippedNotes(figures)}

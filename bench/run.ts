@@ -1,11 +1,11 @@
 /**
  * `npm run bench`: domain join throughput and latency through HTTP on SQLite and PostgreSQL,
  * the crypto floor and a plain node:http reference; the entitlement API's authorize and logout
- * next to a trivial fastify route; in one run. Prints the tables and writes docs/benchmarks.md
+ * next to a trivial fastify route; start-up time and memory, compiled and through tsx; what Prometheus metrics cost authorize and join; in one run. Prints the tables and writes docs/benchmarks.md
  * (and the raw figures to bench/results/latest.json).
  *
  * Options (for working on the benchmark; a published run uses none):
- *   --only=entitlements  run only these parts (comma-separated: domains, entitlements); a partial
+ *   --only=entitlements  run only these parts (comma-separated: domains, entitlements, startup, metrics); a partial
  *                        run writes its Markdown to bench/results/latest.md, not docs/
  *   --profile            CPU-profile each server child into bench/results/profiles/<database>/
  *   --databases=sqlite   measure only these databases (comma-separated: sqlite, postgres)
@@ -26,16 +26,18 @@ import { type CpuUse, cpuMeter } from './cpu.js';
 import { measureFloor } from './crypto-floor.js';
 import { type Measured, measureEntitlements, measureFastify } from './entitlements.js';
 import { assertClean, type LoadResult, type PreparedRequest, runLoad } from './load.js';
+import { measureMetricsCost } from './metrics-cost.js';
 import { type DatabaseFigures, type EntitlementFigures, type Figures, markdown, summary } from './report.js';
 import { measureScale, measureThroughput, type Settings } from './scenarios.js';
 import { startDomus, startHello } from './server-process.js';
+import { measureStartup } from './startup.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const POSTGRES_URL = process.env.DOMUS_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const { values: options } = parseArgs({
   options: {
-    only: { type: 'string', default: 'domains,entitlements' },
+    only: { type: 'string', default: 'domains,entitlements,startup,metrics' },
     profile: { type: 'boolean', default: false },
     databases: { type: 'string', default: 'sqlite,postgres' },
     members: { type: 'string', default: '1000000' },
@@ -43,7 +45,8 @@ const { values: options } = parseArgs({
   },
 });
 
-const PARTS = ['domains', 'entitlements'] as const;
+const PARTS = ['domains', 'entitlements', 'startup', 'metrics'] as const;
+const STARTUP_ROUNDS = 7;
 const parts = new Set(options.only.split(',').map((part) => part.trim()));
 for (const part of parts) {
   if (!(PARTS as readonly string[]).includes(part))
@@ -229,6 +232,24 @@ async function main(): Promise<void> {
     entitlements = { fastify, databases: measured };
   }
 
+  let metrics: Figures['metrics'];
+  if (parts.has('metrics')) {
+    metrics = await eachDatabase<NonNullable<Figures['metrics']>[number]>(
+      wanted,
+      async (name, database) => {
+        log(`${name}: metrics on and off`);
+        return { name, ...(await measureMetricsCost(database.url, database.target, DOMAIN_LIMITS, settings)) };
+      },
+      (name, skipped) => ({ name, skipped }),
+    );
+  }
+
+  let startup: Figures['startup'];
+  if (parts.has('startup')) {
+    log(`start-up time and memory, ${STARTUP_ROUNDS} rounds`);
+    startup = await measureStartup(STARTUP_ROUNDS, log);
+  }
+
   const args = process.argv.slice(2).join(' ');
   const figures: Figures = {
     facts: {
@@ -251,6 +272,8 @@ async function main(): Promise<void> {
     floors,
     databases,
     entitlements,
+    startup,
+    metrics,
   };
 
   process.stdout.write(`\n${summary(figures)}\n`);
