@@ -18,8 +18,11 @@ import { loadSecrets, type Secrets } from './platform/keys/secrets.js';
 import { Throttle } from './platform/limits/throttle.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { countRequests } from './platform/metrics/http-metrics.js';
-import { metricsRoute } from './platform/metrics/metrics-route.js';
 import { platformGauges } from './platform/metrics/platform-gauges.js';
+import { Readiness } from './platform/ops/health.js';
+import { listenerUrl } from './platform/ops/management.js';
+import { mountOperations } from './platform/ops/routes.js';
+import { closeListeners } from './platform/ops/shutdown.js';
 import { openStorage, type Storage } from './platform/storage/database.js';
 import { migrateToLatest, pendingMigrations } from './platform/storage/migrate.js';
 import { TrustedIssuers } from './platform/tokens/auth-tokens.js';
@@ -41,10 +44,20 @@ export interface Domus {
   domains: DomainModule;
   entitlements: EntitlementModule;
   http: HttpServer;
+  /** The management listener (DOMUS_MANAGEMENT_PORT), or `http` itself when there is none. */
+  management: HttpServer;
+  readiness: Readiness;
   /** The public root URL (after `listen`, with the bound port when none was configured). */
   publicRoot(): string;
+  /** The management listener's root URL after `listen`, or undefined when there is none. */
+  managementRoot(): string | undefined;
   listen(): Promise<string>;
-  close(): Promise<void>;
+  /**
+   * Shuts down (docs/running.md, "Shutdown"): /readyz answers 503 at once, the listeners stop
+   * accepting, requests in flight get DOMUS_SHUTDOWN_GRACE_S (or until `hurry` settles) to
+   * finish, then the workers and the database pool close.
+   */
+  close(options?: { hurry?: Promise<unknown> }): Promise<void>;
 }
 
 export class PendingMigrationsError extends Error {
@@ -118,19 +131,28 @@ export async function createDomus(config: Config, logger = createLogger(config.l
   // domains: the domain server trusts their key.
   issuers.add(HOUSEHOLD_TOKEN_ISSUER, [entitlements.householdTokens.publicJwk]);
   if (config.demo && (await entitlements.seedDemo())) logger.info('seeded the demo data');
-  const http = await createHttpServer({ logger, trustedProxies: config.trustedProxies, version: VERSION });
+  const serverOptions = { logger, trustedProxies: config.trustedProxies, version: VERSION };
+  const http = await createHttpServer(serverOptions);
+  // The probes and metrics (and with DOMUS_MANAGEMENT_ADMIN the admin API) on a listener of
+  // their own, made like the public one (same error shapes and hooks), or on the public one.
+  const management = config.managementPort === undefined ? http : await createHttpServer(serverOptions);
   if (config.metrics) {
-    countRequests(http, metrics);
+    countRequests([http, management], metrics);
     platformGauges(metrics, { storage, crypto });
-    metricsRoute(http, metrics);
   }
+  const readiness = new Readiness(storage, logger);
+  mountOperations(management, { readiness, metrics: config.metrics ? metrics : null });
   const adminGuard = new AdminGuard(
     secrets.adminToken,
     config.adminAuthLimit && new Throttle(storage, 'admin-auth', config.adminAuthLimit),
   );
-  await domains.mount(http, adminGuard, SERVER_NAME);
-  await entitlements.mount(http, adminGuard);
-  await http.ready();
+  const adminHttp = config.managementAdmin ? management : http;
+  await domains.mount(http, SERVER_NAME);
+  await domains.mountAdmin(adminHttp, adminGuard);
+  await entitlements.mount(http);
+  await entitlements.mountAdmin(adminHttp, adminGuard);
+  await Promise.all([http.ready(), management.ready()]);
+  let managementPort = config.managementPort;
 
   const purge = setInterval(() => {
     domains.purgeMessages().catch((error) => logger.warn({ err: error }, 'purging seen message ids failed'));
@@ -150,15 +172,25 @@ export async function createDomus(config: Config, logger = createLogger(config.l
     domains,
     entitlements,
     http,
+    management,
+    readiness,
     publicRoot,
+    managementRoot: () => (management === http ? undefined : listenerUrl(config.managementHost, managementPort)),
     async listen() {
       await http.listen({ host: config.host, port: config.port });
       boundPort = (http.server.address() as AddressInfo).port;
+      if (management !== http) {
+        await management.listen({ host: config.managementHost, port: config.managementPort });
+        managementPort = (management.server.address() as AddressInfo).port;
+      }
       return publicRoot();
     },
-    async close() {
+    async close(options = {}) {
+      readiness.shutDown();
       clearInterval(purge);
-      await http.close();
+      const graceS = config.shutdownGraceS;
+      const cut = await closeListeners([http, management], { graceMs: graceS * 1000, hurry: options.hurry });
+      if (cut > 0) logger.warn({ connections: cut, graceS }, 'cut the connections still open after the grace period');
       await crypto.close();
       await storage.close();
     },

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Config, loadConfig } from '../platform/config.js';
 import { ADMIN_TOKEN_FILE } from '../platform/keys/secrets.js';
+import { listenerUrl } from '../platform/ops/management.js';
 import { UsageError } from './admin-input.js';
 
 /** The admin token's file in the data directory (written by the server, platform/keys/secrets.ts). */
@@ -41,7 +42,8 @@ export interface AdminTarget {
 }
 
 /**
- * Base URL: `url`, else DOMUS_PUBLIC_URL, else http://localhost:{DOMUS_PORT}. Token: the file
+ * Base URL: `url`, else the management listener when DOMUS_MANAGEMENT_ADMIN serves the admin API
+ * there, else DOMUS_PUBLIC_URL, else http://localhost:{DOMUS_PORT}. Token: the file
  * `tokenFile`, else DOMUS_ADMIN_TOKEN, else `admin-token` in DOMUS_DATA_DIR. The configuration is
  * read only when an option leaves something to it, so a bad unrelated variable does not get in
  * the way of `--url … --token-file …`.
@@ -52,8 +54,7 @@ export function resolveTarget(options: { url?: string; tokenFile?: string }): Ad
     config ??= loadConfig();
     return config;
   };
-  const baseUrl =
-    options.url === undefined ? (env().publicUrl ?? `http://localhost:${env().port}`) : checkUrl(options.url);
+  const baseUrl = options.url === undefined ? configuredUrl(env()) : checkUrl(options.url);
   if (options.tokenFile !== undefined) {
     return { baseUrl, token: readTokenFile(options.tokenFile), tokenSource: path.resolve(options.tokenFile) };
   }
@@ -67,6 +68,11 @@ export function resolveTarget(options: { url?: string; tokenFile?: string }): Ad
     );
   }
   return { baseUrl, token: readTokenFile(file), tokenSource: file };
+}
+
+function configuredUrl(config: Config): string {
+  if (config.managementAdmin) return listenerUrl(config.managementHost, config.managementPort);
+  return config.publicUrl ?? `http://localhost:${config.port}`;
 }
 
 function checkUrl(raw: string): string {

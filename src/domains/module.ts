@@ -30,8 +30,10 @@ export interface DomainModule {
   ca: DomainCa;
   machineTokens: MachineTokens;
   admin: DomainAdmin;
-  /** Mounts the device routes at the root and the operator routes under /admin/v1. */
-  mount(app: HttpServer, guard: AdminGuard, serverName: string): Promise<void>;
+  /** Mounts the device routes at the root. */
+  mount(app: HttpServer, serverName: string): Promise<void>;
+  /** Mounts the operator routes under /admin/v1 (on the public or the management listener). */
+  mountAdmin(app: HttpServer, guard: AdminGuard): Promise<void>;
   /** Forgets message ids older than the replay window; returns how many. */
   purgeMessages(): Promise<number>;
   /** Deletes the rate-limit buckets that are full again; returns how many. */
@@ -86,7 +88,7 @@ export async function createDomainModule(parts: {
     ca,
     machineTokens,
     admin,
-    async mount(app, guard, serverName) {
+    async mount(app, serverName) {
       await app.register(async (scope) =>
         protocolRoutes(scope, {
           domain: deps,
@@ -98,6 +100,8 @@ export async function createDomainModule(parts: {
           limits,
         }),
       );
+    },
+    async mountAdmin(app, guard) {
       await app.register(async (scope) => adminRoutes(scope, { admin, guard }), { prefix: '/admin/v1' });
     },
     purgeMessages: () => store.purgeMessages(storage.db, Date.now() - replayWindowMs),

@@ -69,7 +69,10 @@ export interface EntitlementModule {
   householdTokens: HouseholdTokens;
   /** Seeds the demo data into an empty database; answers whether it did. */
   seedDemo(): Promise<boolean>;
-  mount(app: HttpServer, guard: AdminGuard): Promise<void>;
+  /** Mounts the app-facing routes and the built-in demo MVPDs. */
+  mount(app: HttpServer): Promise<void>;
+  /** Mounts the operator routes under /admin/v1 (on the public or the management listener). */
+  mountAdmin(app: HttpServer, guard: AdminGuard): Promise<void>;
 }
 
 export async function createEntitlementModule(parts: {
@@ -121,10 +124,12 @@ export async function createEntitlementModule(parts: {
     mediaTokens,
     householdTokens,
     seedDemo: () => seedDemoData(store),
-    async mount(app, guard) {
+    async mountAdmin(app, guard) {
       await app.register(async (scope) => operatorRoutes(scope, { store, statements, guard }), {
         prefix: '/admin/v1',
       });
+    },
+    async mount(app) {
       await mountPassApi(
         app,
         { cors: new CorsOrigins(store), throttle, context: { tokens: accessTokens, registrations, store } },

@@ -119,6 +119,28 @@ describe('configuration', () => {
     }
   });
 
+  it('reads the management listener and the shutdown grace period (issue 10)', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.managementPort, undefined);
+    assert.equal(defaults.managementHost, '127.0.0.1');
+    assert.equal(defaults.managementAdmin, false);
+    assert.equal(defaults.shutdownGraceS, 20);
+    const config = loadConfig({
+      DOMUS_MANAGEMENT_PORT: '9000',
+      DOMUS_MANAGEMENT_HOST: '0.0.0.0',
+      DOMUS_MANAGEMENT_ADMIN: 'true',
+      DOMUS_SHUTDOWN_GRACE_S: '0',
+    });
+    assert.equal(config.managementPort, 9000);
+    assert.equal(config.managementHost, '0.0.0.0');
+    assert.equal(config.managementAdmin, true);
+    assert.equal(config.shutdownGraceS, 0);
+    assert.throws(() => loadConfig({ DOMUS_MANAGEMENT_ADMIN: 'true' }), /needs DOMUS_MANAGEMENT_PORT/);
+    assert.throws(() => loadConfig({ DOMUS_MANAGEMENT_PORT: '8080' }), /must differ from DOMUS_PORT/);
+    assert.throws(() => loadConfig({ DOMUS_MANAGEMENT_PORT: '70000' }), /DOMUS_MANAGEMENT_PORT/);
+    assert.throws(() => loadConfig({ DOMUS_SHUTDOWN_GRACE_S: '-1' }), /DOMUS_SHUTDOWN_GRACE_S/);
+  });
+
   it('documents every option in the README configuration table', () => {
     const readme = fs.readFileSync(path.resolve('README.md'), 'utf8');
     for (const option of OPTIONS) assert.match(readme, new RegExp(`\\|\\s*\`${option.env}\`\\s*\\|`), option.env);

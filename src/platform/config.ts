@@ -54,6 +54,13 @@ export interface Config {
   mediaTokenTtlS: number;
   /** Serve Prometheus metrics at /metrics and count every request (platform/metrics/). */
   metrics: boolean;
+  /** The management listener's port (probes, metrics), or undefined = all on the public listener. */
+  managementPort: number | undefined;
+  managementHost: string;
+  /** The admin API only on the management listener (needs a management port). */
+  managementAdmin: boolean;
+  /** Seconds requests in flight get to finish after SIGTERM or SIGINT. */
+  shutdownGraceS: number;
 }
 
 export interface ThrottleLimits {
@@ -222,6 +229,22 @@ export const OPTIONS: readonly Option[] = [
     default: 'true',
     doc: '`false` = no `GET /metrics` and no request timing (Prometheus metrics: docs/running.md)',
   },
+  {
+    env: 'DOMUS_MANAGEMENT_PORT',
+    default: 'none (everything on `DOMUS_PORT`)',
+    doc: 'own listener for `/healthz`, `/readyz` and `/metrics`, off the public one (docs/running.md)',
+  },
+  { env: 'DOMUS_MANAGEMENT_HOST', default: '127.0.0.1', doc: 'listen address of the management listener' },
+  {
+    env: 'DOMUS_MANAGEMENT_ADMIN',
+    default: 'false',
+    doc: '`true` = the admin API (`/admin/v1`) too is served only on the management listener',
+  },
+  {
+    env: 'DOMUS_SHUTDOWN_GRACE_S',
+    default: '20',
+    doc: 'after SIGTERM or SIGINT: how long requests in flight may take before their connections are cut',
+  },
 ];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -282,7 +305,23 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtlS: integer('DOMUS_ACCESS_TOKEN_TTL_S', read('DOMUS_ACCESS_TOKEN_TTL_S'), 21_600, 60, 30 * 86_400),
     mediaTokenTtlS: integer('DOMUS_MEDIA_TOKEN_TTL_S', read('DOMUS_MEDIA_TOKEN_TTL_S'), 420, 10, 86_400),
     metrics: boolean('DOMUS_METRICS', read('DOMUS_METRICS'), true),
+    ...management(read('DOMUS_PORT'), read('DOMUS_MANAGEMENT_PORT'), read('DOMUS_MANAGEMENT_ADMIN')),
+    managementHost: read('DOMUS_MANAGEMENT_HOST') ?? '127.0.0.1',
+    shutdownGraceS: integer('DOMUS_SHUTDOWN_GRACE_S', read('DOMUS_SHUTDOWN_GRACE_S'), 20, 0, 3600),
   };
+}
+
+/** The management listener's port and whether it alone serves the admin API. */
+function management(publicPort: string | undefined, rawPort: string | undefined, rawAdmin: string | undefined) {
+  const managementPort = rawPort === undefined ? undefined : integer('DOMUS_MANAGEMENT_PORT', rawPort, 0, 0, 65535);
+  const managementAdmin = boolean('DOMUS_MANAGEMENT_ADMIN', rawAdmin, false);
+  if (managementAdmin && managementPort === undefined) {
+    throw new ConfigError('DOMUS_MANAGEMENT_ADMIN=true needs DOMUS_MANAGEMENT_PORT');
+  }
+  if (managementPort !== undefined && managementPort !== 0 && managementPort === Number(publicPort ?? 8080)) {
+    throw new ConfigError('DOMUS_MANAGEMENT_PORT must differ from DOMUS_PORT');
+  }
+  return { managementPort, managementAdmin };
 }
 
 /** One core stays with the event loop. */

@@ -12,7 +12,8 @@
  *   strings are text: a route that takes a number from one parses it itself);
  * - bodies only of the media types a scope adds a parser for (JSON by default, nothing else):
  *   any other body is refused, never ignored;
- * - `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` on every answer.
+ * - `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` on every answer;
+ * - once the server closes (shutdown), `Connection: close` on every answer.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -135,7 +136,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       (reply as FastifyReply).status(status).send({ error: { code, message: error.message } });
     },
     clientErrorHandler,
-    return503OnClosing: true,
+    // While closing (platform/ops/shutdown.ts), a request that still arrives on an open
+    // connection is served, in its own wire format, and its connection then closed.
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Every scope adds the parsers of the media types it takes; fastify's text/plain goes.
@@ -147,6 +150,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
   app.addHook('onRequest', checkUrl);
   app.addHook('preValidation', checkBody);
+  // Once closing, every answer closes its connection: an idle keep-alive connection would keep
+  // the listener open. (A callback hook: no promise per request.)
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
 
   app.setNotFoundHandler((request, reply) => {
     reply

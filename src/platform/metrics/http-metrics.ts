@@ -15,8 +15,11 @@ const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 type Observe = (seconds: number) => void;
 type Increment = (by?: number) => void;
 
-/** Adds the onResponse hook that counts; add it before any route is registered. */
-export function countRequests(app: FastifyInstance, registry: Registry): void {
+/**
+ * Adds the onResponse hook that counts to each server (the public listener, and the management
+ * one when there is one); add it before any route is registered.
+ */
+export function countRequests(apps: FastifyInstance[], registry: Registry): void {
   const requests = new Counter({
     name: 'domus_http_requests_total',
     help: 'HTTP requests answered, by route template, method and status.',
@@ -35,7 +38,7 @@ export function countRequests(app: FastifyInstance, registry: Registry): void {
   const counters = new Map<string, Increment>();
 
   // A callback hook, not an async one: no promise per request.
-  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+  const count = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
     const method = request.method;
     const key = `${method} ${route}`;
@@ -54,5 +57,6 @@ export function countRequests(app: FastifyInstance, registry: Registry): void {
     }
     increment();
     done();
-  });
+  };
+  for (const app of new Set(apps)) app.addHook('onResponse', count);
 }

@@ -9,6 +9,7 @@ import {
   type MigrationResultSet,
   Migrator,
   PostgresAdapter,
+  sql,
 } from 'kysely';
 import * as domains from './migrations/2026-11-25-01-domains.js';
 import * as entitlements from './migrations/2026-11-25-02-entitlements.js';
@@ -34,11 +35,16 @@ export function autoId<T extends string>(db: Kysely<unknown>, table: CreateTable
     : table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
 }
 
+const MIGRATION_TABLE = 'domus_migrations';
+
+/** The newest migration this code knows (migrations apply in name order). */
+export const LATEST_MIGRATION = Object.keys(MIGRATIONS).sort().at(-1) as string;
+
 function migrator<T>(db: Kysely<T>): Migrator {
   return new Migrator({
     db: db as unknown as Kysely<unknown>,
     provider: { getMigrations: async () => MIGRATIONS },
-    migrationTableName: 'domus_migrations',
+    migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: 'domus_migrations_lock',
   });
 }
@@ -75,4 +81,12 @@ export async function migrateTo<T>(db: Kysely<T>, name: string): Promise<string[
 export async function pendingMigrations<T>(db: Kysely<T>): Promise<string[]> {
   const all = await migrator(db).getMigrations();
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+/** The newest migration applied to the database, in one small query (undefined when none is). */
+export async function lastAppliedMigration<T>(db: Kysely<T>): Promise<string | undefined> {
+  const { rows } = await sql<{
+    name: string | null;
+  }>`select max(name) as name from ${sql.table(MIGRATION_TABLE)}`.execute(db);
+  return rows[0]?.name ?? undefined;
 }
