@@ -17,17 +17,23 @@ export interface TestMachine {
 export const messageId = () => randomBytes(18).toString('base64url');
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-/** Individualizes a new machine (one app install) over HTTP. */
-export async function individualize(
-  url: string,
-  components: string[] = simulatedComponents(messageId()),
-): Promise<TestMachine> {
+/** The signed body of an individualization request of a new machine, and the machine's key. */
+export function individualizationRequest(components: string[] = simulatedComponents(messageId())) {
   const pair = newP256KeyPair();
   const body = signEs256(
     { typ: 'domus-indiv+jws', jwk: pair.publicKey.export({ format: 'jwk' }) },
     { components, iat: nowSeconds(), mid: messageId() },
     pair.privateKey,
   );
+  return { body, components, privateKey: pair.privateKey };
+}
+
+/** Individualizes a new machine (one app install) over HTTP. */
+export async function individualize(
+  url: string,
+  components: string[] = simulatedComponents(messageId()),
+): Promise<TestMachine> {
+  const { body, privateKey } = individualizationRequest(components);
   const response = await fetch(`${url}/flashaccess/indiv/v1`, {
     method: 'POST',
     headers: { 'content-type': 'application/jose' },
@@ -35,7 +41,7 @@ export async function individualize(
   });
   if (response.status !== 200) throw new Error(`individualization failed: ${response.status} ${await response.text()}`);
   const answer = (await response.json()) as { machineToken: string; guid: string };
-  return { ...answer, components, privateKey: pair.privateKey };
+  return { ...answer, components, privateKey };
 }
 
 export interface RequestFields {

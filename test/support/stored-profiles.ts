@@ -80,7 +80,7 @@ export async function demoMvpdLogin(server: TestServer, agent: UserAgent, mvpdId
  * `redirectUrl`. Afterwards the device holds a profile.
  */
 export async function signInThroughDomus(
-  server: TestServer,
+  server: Pick<TestServer, 'url'>,
   agent: UserAgent,
   request: { token: string; headers: Record<string, string>; mvpd: string; user: string; redirectUrl?: string },
 ) {
