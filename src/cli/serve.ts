@@ -39,11 +39,17 @@ export async function serveCommand(): Promise<number> {
       `\nAdmin API: ${adminRoot}/admin/v1 — first start, generated admin token: ${secrets.adminToken}\n`,
     );
   }
-  const managementLine = management ? `  management:  ${management} (/healthz, /readyz, /metrics)\n` : '';
+  const served = [
+    '/healthz',
+    '/readyz',
+    ...(config.metrics ? ['/metrics'] : []),
+    ...(config.managementAdmin ? ['/admin/v1'] : []),
+  ];
+  const managementLine = management ? `  management:  ${management} (${served.join(', ')})\n` : '';
   process.stdout.write(
     `\nDomus ${url}\n${managementLine}  admin token: ${tokenSource}\n  Domain CA:   ${url}/flashaccess/domain-ca.pem\n  OpenAPI:     ${url}/openapi.json\n\n`,
   );
-  if (config.demo) process.stdout.write(demoHelp(url, tokenSource, config.demoUsersFile));
+  if (config.demo) process.stdout.write(demoHelp(url, adminRoot, tokenSource, config.demoUsersFile));
 
   const signal = await nextSignal();
   logger.info({ signal, graceS: config.shutdownGraceS }, 'shutting down');
@@ -79,7 +85,7 @@ function nextSignal(): Promise<string> {
 }
 
 /** How to try the demo data the embedded default seeds (README, "Sign in with a demo MVPD"). */
-function demoHelp(url: string, tokenSource: string, usersFile: string | undefined): string {
+function demoHelp(url: string, adminRoot: string, tokenSource: string, usersFile: string | undefined): string {
   const users = usersFile
     ? `Demo users: from ${usersFile}.`
     : `Users, password = user name: alice and bob (household-1, entitled to DemoChannel), carol
@@ -87,7 +93,7 @@ function demoHelp(url: string, tokenSource: string, usersFile: string | undefine
   return `Demo data (DOMUS_DEMO): service provider DemoChannel; MVPDs DemoCable (with a logout endpoint) and
 DemoSat (without), served at ${url}/demo-mvpd/<id>; application demo-app (redirect domains localhost,
 127.0.0.1). ${users}
-  software statement: GET ${url}/admin/v1/applications/demo-app/software-statement (admin token: ${tokenSource})
+  software statement: GET ${adminRoot}/admin/v1/applications/demo-app/software-statement (admin token: ${tokenSource})
   then /o/client/register, /o/client/token and /api/v2/DemoChannel/… — walk-through in the README.
 
 `;
