@@ -15,6 +15,7 @@ import { LATEST_MIGRATION } from '../src/platform/storage/migrate.js';
 import { adminClient } from './support/admin-client.js';
 import { type TestDatabase, testDatabases } from './support/databases.js';
 import { eventually } from './support/eventually.js';
+import { runDomus } from './support/processes.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
@@ -175,6 +176,17 @@ for (const kind of testDatabases()) {
       assert.ok(!publicPaths.some((p) => p.startsWith('/admin/') || p === '/readyz'), publicPaths.join(' '));
       assert.ok(managementPaths.includes('/admin/v1/domains') && managementPaths.includes('/readyz'));
       assert.ok(!managementPaths.includes('/flashaccess/indiv/v1'));
+    });
+
+    it('lets domus admin find the admin API on the management listener by itself', async () => {
+      const port = new URL(managementUrl(adminApart)).port;
+      const listed = await runDomus(['admin', 'domains', 'list'], {
+        DOMUS_MANAGEMENT_PORT: port,
+        DOMUS_MANAGEMENT_ADMIN: 'true',
+        DOMUS_DATA_DIR: adminApart.dataDir,
+      });
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.ok(Array.isArray(JSON.parse(listed.stdout).items), listed.stdout);
     });
   });
 }
