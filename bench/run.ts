@@ -26,7 +26,7 @@ import { type CpuUse, cpuMeter } from './cpu.js';
 import { measureFloor } from './crypto-floor.js';
 import { type Measured, measureEntitlements, measureFastify } from './entitlements.js';
 import { assertClean, type LoadResult, type PreparedRequest, runLoad } from './load.js';
-import { measureMetricsCost } from './metrics-cost.js';
+import { measureHookNs, measureMetricsCost } from './metrics-cost.js';
 import { type DatabaseFigures, type EntitlementFigures, type Figures, markdown, summary } from './report.js';
 import { measureScale, measureThroughput, type Settings } from './scenarios.js';
 import { startDomus, startHello } from './server-process.js';
@@ -233,7 +233,10 @@ async function main(): Promise<void> {
   }
 
   let metrics: Figures['metrics'];
+  let metricsHookNs: number | undefined;
   if (parts.has('metrics')) {
+    log('the metrics hook alone');
+    metricsHookNs = measureHookNs();
     metrics = await eachDatabase<NonNullable<Figures['metrics']>[number]>(
       wanted,
       async (name, database) => {
@@ -274,6 +277,7 @@ async function main(): Promise<void> {
     entitlements,
     startup,
     metrics,
+    metricsHookNs,
   };
 
   process.stdout.write(`\n${summary(figures)}\n`);

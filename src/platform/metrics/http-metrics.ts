@@ -15,6 +15,12 @@ const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 type Observe = (seconds: number) => void;
 type Increment = (by?: number) => void;
 
+/** The children of one route template and method. */
+interface RouteSeries {
+  observe: Observe;
+  byStatus: Map<number, Increment>;
+}
+
 /**
  * Adds the onResponse hook that counts to each server (the public listener, and the management
  * one when there is one); add it before any route is registered.
@@ -33,27 +39,32 @@ export function countRequests(apps: FastifyInstance[], registry: Registry): void
     buckets: DURATION_BUCKETS,
     registers: [registry],
   });
-  // The labelled children, made once per label set: the hook then costs two map look-ups.
-  const timers = new Map<string, Observe>();
-  const counters = new Map<string, Increment>();
+  // The labelled children, made once per label set and found by route, method and status in
+  // nested maps: no key string is built per request (the strings looked up are fastify's own).
+  const series = new Map<string, Map<string, RouteSeries>>();
+  const seriesOf = (route: string, method: string): RouteSeries => {
+    let byMethod = series.get(route);
+    if (!byMethod) {
+      byMethod = new Map();
+      series.set(route, byMethod);
+    }
+    let found = byMethod.get(method);
+    if (!found) {
+      found = { observe: duration.labels(route, method).observe, byStatus: new Map() };
+      byMethod.set(method, found);
+    }
+    return found;
+  };
 
   // A callback hook, not an async one: no promise per request.
   const count = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
-    const method = request.method;
-    const key = `${method} ${route}`;
-    let observe = timers.get(key);
-    if (!observe) {
-      observe = duration.labels(route, method).observe;
-      timers.set(key, observe);
-    }
-    observe(reply.elapsedTime / 1000);
+    const route = seriesOf(request.routeOptions.url ?? UNMATCHED_ROUTE, request.method);
+    route.observe(reply.elapsedTime / 1000);
     const status = reply.statusCode;
-    const countKey = `${status} ${key}`;
-    let increment = counters.get(countKey);
+    let increment = route.byStatus.get(status);
     if (!increment) {
-      increment = requests.labels(route, method, String(status)).inc;
-      counters.set(countKey, increment);
+      increment = requests.labels(request.routeOptions.url ?? UNMATCHED_ROUTE, request.method, String(status)).inc;
+      route.byStatus.set(status, increment);
     }
     increment();
     done();
