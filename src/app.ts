@@ -157,6 +157,7 @@ export async function createDomus(config: Config, logger = createLogger(config.l
   const purge = setInterval(() => {
     domains.purgeMessages().catch((error) => logger.warn({ err: error }, 'purging seen message ids failed'));
     domains.purgeLimits().catch((error) => logger.warn({ err: error }, 'purging rate-limit buckets failed'));
+    domains.purgeEvents().catch((error) => logger.warn({ err: error }, 'purging domain events failed'));
     adminGuard.purge().catch((error) => logger.warn({ err: error }, 'purging admin-token buckets failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();

@@ -319,6 +319,23 @@ for (const kind of testDatabases()) {
       assert.equal((await server.admin('GET', '/domains/anonymous/cli-c')).body.keyRolloverRequired, true);
     });
 
+    it('prints the events of a domain, newest first, as the admin API holds them', async () => {
+      const machine = await individualize(server.url);
+      const joined = await post(protocolUrl(server.url, 'join', { anonymous: 'cli-events' }), domainRequest(machine));
+      assert.equal(joined.status, 200, JSON.stringify(joined.body));
+      await json(['domains', 'rollover', 'anonymous', 'cli-events']);
+      const printed = await json(['domains', 'events', 'anonymous', 'cli-events']);
+      assert.deepEqual(
+        printed.items.map((event: { kind: string }) => event.kind),
+        ['rollover_requested', 'joined', 'created'],
+      );
+      assert.deepEqual(printed.items, (await server.admin('GET', '/domains/anonymous/cli-events/events')).body.items);
+      const page = await json(['domains', 'events', 'anonymous', 'cli-events', '--limit', '1']);
+      assert.equal(page.items[0].kind, 'rollover_requested');
+      assert.equal(typeof page.nextCursor, 'string');
+      await admin(['domains', 'events', 'anonymous', 'no-such-domain'], 1);
+    });
+
     it('refuses bad usage with exit code 2 and the usage, sending nothing', async () => {
       const before = {
         integrations: (await server.admin('GET', '/integrations')).body,

@@ -386,6 +386,16 @@ for (const kind of testDatabases()) {
         );
         const after = await details('identity', name);
         assert.equal(after.members, 1);
+        // docs/domain-server.md, "Events": the move, the rollover it caused, and the leave before.
+        const events = (await admin('GET', `/domains/identity/${name}/events?limit=3`)).body.items;
+        assert.deepEqual(
+          events.map((e: Record<string, unknown>) => [e.kind, e.actor, e.subject, e.keyVersion, e.detail]),
+          [
+            ['rolled_over', { kind: 'device', guid: mover.guid }, null, 3, null],
+            ['moved', { kind: 'device', guid: mover.guid }, mover.guid, null, { machineReleased: true }],
+            ['left', { kind: 'device', guid: other.guid }, other.guid, null, { machineReleased: true }],
+          ],
+        );
         assert.deepEqual(
           after.keyVersions.map((k: { version: number }) => k.version),
           [1, 2, 3],

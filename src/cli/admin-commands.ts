@@ -173,6 +173,12 @@ export const RESOURCES: Record<string, Record<string, Action>> = {
       accepts: PAGE_ACCEPTS,
       request: ([mode = '', name = ''], values) => paged(`/domains/${join(mode, name)}/members`, values),
     },
+    events: {
+      args: ['<mode>', '<name>'],
+      options: PAGE_OPTIONS,
+      accepts: PAGE_ACCEPTS,
+      request: ([mode = '', name = ''], values) => paged(`/domains/${join(mode, name)}/events`, values),
+    },
     'remove-member': {
       args: ['<mode>', '<name>', '<guid>'],
       request: ([mode = '', name = '', guid = '']) =>

@@ -1,11 +1,13 @@
 /**
  * Operator actions on domains (docs/domain-server.md, "Admin API"): list and find domains, read and
- * set policy, list and remove members, force a key rollover.
+ * set policy, list and remove members, force a key rollover, read the events. Each change records
+ * its event (events.ts) in its transaction, the operator as its actor.
  */
 import { type Kysely, sql } from 'kysely';
 import { AdminError } from '../platform/http/admin.js';
 import type { Database } from '../platform/storage/schema.js';
 import { transaction } from '../platform/storage/transaction.js';
+import { type Actor, type EventKind, listEvents, OPERATOR, recordEvent } from './events.js';
 import { releaseRegistration } from './leave.js';
 import {
   ANONYMOUS_DOMAIN_NAME,
@@ -82,6 +84,8 @@ export class DomainAdmin {
       const existing = await this.deps.store.lockDomain(trx, mode, name);
       if (existing) {
         await this.deps.store.updateDomain(trx, existing.id, input, now);
+        const detail = policyChanges(existing, input);
+        if (detail) await recordEvent(trx, existing.id, { kind: 'policy_changed', actor: OPERATOR, detail }, now);
         return false;
       }
       const defaults = this.deps.defaults[mode];
@@ -97,6 +101,8 @@ export class DomainAdmin {
         },
         now,
       );
+      const domain = await this.deps.store.findDomain(trx, mode, name);
+      if (domain) await recordEvent(trx, domain.id, { kind: 'created', actor: OPERATOR }, now);
       return true;
     });
     return { created, domain: await this.get(mode, name) };
@@ -134,7 +140,11 @@ export class DomainAdmin {
       if (!domain) throw new AdminError(404, 'not_found', 'no such domain');
       const registration = await this.deps.store.findRegistration(trx, domain.id, guid);
       if (!registration) throw new AdminError(404, 'not_found', 'no such member');
-      return { machineReleased: await releaseRegistration(this.deps.store, trx, domain, registration, Date.now()) };
+      const now = Date.now();
+      const machineReleased = await releaseRegistration(this.deps.store, trx, domain, registration, now);
+      const detail = { machineReleased };
+      await recordEvent(trx, domain.id, { kind: 'removed', actor: OPERATOR, subject: guid, detail }, now);
+      return { machineReleased };
     });
   }
 
@@ -143,9 +153,30 @@ export class DomainAdmin {
     await transaction(this.deps.storage, async (trx) => {
       const domain = await this.deps.store.lockDomain(trx, mode, name);
       if (!domain) throw new AdminError(404, 'not_found', 'no such domain');
-      await this.deps.store.updateDomain(trx, domain.id, { keyRolloverRequired: true }, Date.now());
+      const now = Date.now();
+      await this.deps.store.updateDomain(trx, domain.id, { keyRolloverRequired: true }, now);
+      await recordEvent(trx, domain.id, { kind: 'rollover_requested', actor: OPERATOR }, now);
     });
     return this.get(mode, name);
+  }
+
+  /** A domain's events, newest first (docs/domain-server.md, "Events"). */
+  async events(mode: Mode, name: string, cursor?: string, limit = PAGE_SIZE): Promise<Page<EventSummary>> {
+    const db = this.deps.storage.db;
+    const domain = await this.#find(db, mode, name);
+    const rows = await listEvents(db, domain.id, limit + 1, cursor ? decodeCursor(cursor) : undefined);
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((event) => ({
+        at: new Date(event.at).toISOString(),
+        kind: event.kind,
+        actor: event.actor,
+        subject: event.subject,
+        keyVersion: event.keyVersion,
+        detail: event.detail,
+      })),
+      nextCursor: rows.length > limit ? encodeCursor(page.at(-1)?.id ?? 0) : null,
+    };
   }
 
   async #find(db: Kysely<Database>, mode: Mode, name: string): Promise<DomainRecord> {
@@ -173,6 +204,15 @@ export interface DomainDetails {
   keyVersions: { version: number; createdAt: string }[];
   createdAt: string;
   updatedAt: string;
+}
+
+export interface EventSummary {
+  at: string;
+  kind: EventKind;
+  actor: Actor;
+  subject: string | null;
+  keyVersion: number | null;
+  detail: Record<string, unknown> | null;
 }
 
 export interface MemberSummary {
@@ -213,6 +253,14 @@ function checkName(mode: Mode, name: string): void {
         : `an identity domain name is "<namespace>:<user>", the user's "%" and ":" written %25 and %3A, at most ${MAX_IDENTITY_DOMAIN_NAME} characters`,
     );
   }
+}
+
+/** The policy fields `input` sets to a new value, or undefined when it sets none. */
+function policyChanges(domain: DomainRecord, input: PolicyInput): Record<string, unknown> | undefined {
+  const changed = Object.entries(input).filter(
+    ([field, value]) => value !== undefined && domain[field as keyof PolicyInput] !== value,
+  );
+  return changed.length > 0 ? Object.fromEntries(changed) : undefined;
 }
 
 function checkPolicy(input: PolicyInput): void {

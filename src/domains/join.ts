@@ -3,7 +3,8 @@
  * re-join name → disabled → membership → keys → credentials. Everything up to the keys runs in
  * one transaction under the domain row's lock, so a refused join changes nothing and member
  * limits hold across processes. Creating the domain and adding a membership take the request's
- * rate limits (limits.ts) in that transaction.
+ * rate limits (limits.ts) in that transaction, and every change records its event there too
+ * (events.ts; a member re-joining changes nothing and records none).
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/storage/schema.js';
@@ -11,6 +12,7 @@ import { transaction } from '../platform/storage/transaction.js';
 import type { Credential } from './domain-keys.js';
 import type { DomainRequest } from './envelope.js';
 import { DomainError } from './errors.js';
+import { device, recordEvent } from './events.js';
 import { machinesMatch } from './machine-id.js';
 import { checkAuthentication, type DomainDeps, type DomainTarget, domainNameOf, serverUrlOf } from './policy.js';
 import type { DomainRecord, KeyRecord } from './records.js';
@@ -31,7 +33,7 @@ export async function join(deps: DomainDeps, request: DomainRequest, target: Dom
     (await transaction(deps.storage, async (trx) => {
       const now = Date.now();
       await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
-      const domain = await lockOrCreate(deps, trx, target.mode, name, now);
+      const domain = await lockOrCreate(deps, trx, target.mode, name, request.machine.guid, now);
 
       checkAuthentication(domain, request);
       if (request.dn !== undefined && request.dn !== name) {
@@ -44,6 +46,15 @@ export async function join(deps: DomainDeps, request: DomainRequest, target: Dom
       // next join, this one makes the new version.
       const keyRolloverRequired = domain.keyRolloverRequired || released;
       const { keys, rolledOver } = await currentKeys(deps, trx, { ...domain, keyRolloverRequired }, serverUrl, now);
+      if (rolledOver) {
+        const keyVersion = keys.at(-1)?.version;
+        await recordEvent(
+          trx,
+          domain.id,
+          { kind: 'rolled_over', actor: device(request.machine.guid), keyVersion },
+          now,
+        );
+      }
       if (memberCount !== domain.memberCount || keyRolloverRequired) {
         await deps.store.updateDomain(trx, domain.id, { memberCount, keyRolloverRequired: false }, now);
       }
@@ -88,6 +99,7 @@ async function lockOrCreate(
   trx: Kysely<Database>,
   mode: DomainRecord['mode'],
   name: string,
+  guid: string,
   now: number,
 ) {
   const existing = await deps.store.lockDomain(trx, mode, name);
@@ -97,6 +109,7 @@ async function lockOrCreate(
   await deps.store.createDomain(trx, mode, name, { ...defaults, authNamespace: null, disabled: false }, now);
   const created = await deps.store.lockDomain(trx, mode, name);
   if (!created) throw new Error(`domain ${mode}/${name} vanished after insert`);
+  await recordEvent(trx, created.id, { kind: 'created', actor: device(guid) }, now);
   return created;
 }
 
@@ -145,16 +158,18 @@ async function admit(
     await deps.limits.membership(trx, now);
   }
 
+  const actor = device(guid);
   if (!existing) {
     await deps.store.addRegistration(trx, domain.id, guid, machineRow, now);
+    await recordEvent(trx, domain.id, { kind: 'joined', actor, subject: guid }, now);
     return { memberCount, released: false };
   }
   await deps.store.moveRegistration(trx, domain.id, guid, machineRow, now);
-  if ((await deps.store.countRegistrationsOnMachine(trx, existing.machineRow)) > 0) {
-    return { memberCount, released: false };
-  }
-  await deps.store.deleteMachine(trx, existing.machineRow);
-  return { memberCount: memberCount - 1, released: true };
+  const released = (await deps.store.countRegistrationsOnMachine(trx, existing.machineRow)) === 0;
+  if (released) await deps.store.deleteMachine(trx, existing.machineRow);
+  const detail = { machineReleased: released };
+  await recordEvent(trx, domain.id, { kind: 'moved', actor, subject: guid, detail }, now);
+  return { memberCount: released ? memberCount - 1 : memberCount, released };
 }
 
 /**

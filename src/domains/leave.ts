@@ -8,6 +8,7 @@ import type { Database } from '../platform/storage/schema.js';
 import { transaction } from '../platform/storage/transaction.js';
 import type { DomainRequest } from './envelope.js';
 import { DomainError } from './errors.js';
+import { device, recordEvent } from './events.js';
 import { machinesMatch } from './machine-id.js';
 import { checkAuthentication, type DomainDeps, type DomainTarget, domainNameOf } from './policy.js';
 import type { DomainRecord, RegistrationRecord } from './records.js';
@@ -35,6 +36,13 @@ export async function leave(deps: DomainDeps, request: DomainRequest, target: Do
 
     if (request.phase === 'preview') return { ver: request.ver, phase: 'preview', domain: { name }, allowed: true };
     const machineReleased = await releaseRegistration(deps.store, trx, domain, registration, now);
+    const { guid } = registration;
+    await recordEvent(
+      trx,
+      domain.id,
+      { kind: 'left', actor: device(guid), subject: guid, detail: { machineReleased } },
+      now,
+    );
     return { ver: request.ver, phase: 'commit', domain: { name }, left: true, machineReleased };
   });
 }

@@ -17,6 +17,7 @@ import { DomainAdmin } from './admin.js';
 import { DomainCa } from './domain-ca.js';
 import { DomainKeys } from './domain-keys.js';
 import { RequestVerifier } from './envelope.js';
+import { purgeEvents } from './events.js';
 import { DomainLimits, NO_LIMITS } from './limits.js';
 import { MachineTokens } from './machine-tokens.js';
 import { DomainMetrics } from './metrics.js';
@@ -38,6 +39,8 @@ export interface DomainModule {
   purgeMessages(): Promise<number>;
   /** Deletes the rate-limit buckets that are full again; returns how many. */
   purgeLimits(): Promise<number>;
+  /** Deletes the events older than the retention (a bounded batch); returns how many. */
+  purgeEvents(): Promise<number>;
 }
 
 export async function createDomainModule(parts: {
@@ -106,5 +109,9 @@ export async function createDomainModule(parts: {
     },
     purgeMessages: () => store.purgeMessages(storage.db, Date.now() - replayWindowMs),
     purgeLimits: () => limits.purge(),
+    purgeEvents: async () => {
+      const retentionS = config.domainEventRetentionS;
+      return retentionS === null ? 0 : purgeEvents(storage.db, Date.now() - retentionS * 1000);
+    },
   };
 }

@@ -61,6 +61,8 @@ export interface Config {
   managementAdmin: boolean;
   /** Seconds requests in flight get to finish after SIGTERM or SIGINT. */
   shutdownGraceS: number;
+  /** How long domain events are kept, seconds, or null = for ever. */
+  domainEventRetentionS: number | null;
 }
 
 export interface ThrottleLimits {
@@ -245,6 +247,11 @@ export const OPTIONS: readonly Option[] = [
     default: '20',
     doc: 'after SIGTERM or SIGINT: how long requests in flight may take before their connections are cut',
   },
+  {
+    env: 'DOMUS_DOMAIN_EVENT_RETENTION',
+    default: '`90d`',
+    doc: 'how long domain events are kept: `<n><s|min|h|d>`, or `off` = for ever (docs/domain-server.md, "Events")',
+  },
 ];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -308,6 +315,11 @@ export function loadConfig(env: Env = process.env): Config {
     ...management(read('DOMUS_PORT'), read('DOMUS_MANAGEMENT_PORT'), read('DOMUS_MANAGEMENT_ADMIN')),
     managementHost: read('DOMUS_MANAGEMENT_HOST') ?? '127.0.0.1',
     shutdownGraceS: integer('DOMUS_SHUTDOWN_GRACE_S', read('DOMUS_SHUTDOWN_GRACE_S'), 20, 0, 3600),
+    domainEventRetentionS: retention(
+      'DOMUS_DOMAIN_EVENT_RETENTION',
+      read('DOMUS_DOMAIN_EVENT_RETENTION'),
+      90 * 24 * HOUR_S,
+    ),
   };
 }
 
@@ -366,6 +378,20 @@ function rateLimit(name: string, raw: string | undefined, fallback: ThrottleLimi
     throw new ConfigError(`${name} must be "off" or "<count>/<s|min|h|d>,<burst>" (e.g. "1/s,10"), got "${raw}"`);
   }
   return { ratePerS, burst };
+}
+
+/** A duration, `<n><s|min|h|d>` (e.g. `90d`), in seconds; `off` = null (kept for ever). */
+function retention(name: string, raw: string | undefined, fallback: number): number | null {
+  if (raw === undefined) return fallback;
+  if (/^off$/i.test(raw)) return null;
+  const match = /^(\d+)\s*(s|min|h|d)$/i.exec(raw);
+  const seconds = Number(match?.[1]) * (PERIOD_S[match?.[2]?.toLowerCase() ?? ''] ?? Number.NaN);
+  if (!match || !(seconds >= 1) || seconds > 100 * 365 * 24 * HOUR_S) {
+    throw new ConfigError(
+      `${name} must be "off" or "<count><s|min|h|d>" (e.g. "90d"), from 1 s to 100 years, got "${raw}"`,
+    );
+  }
+  return seconds;
 }
 
 function publicUrl(raw: string | undefined): string | undefined {

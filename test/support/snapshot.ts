@@ -9,6 +9,7 @@ const TABLES = [
   'domain_machines',
   'domain_registrations',
   'seen_messages',
+  'domain_events',
   'server_keys',
 ] as const;
 

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { type AdminGuard, adminErrors, adminScope, adminSecurity, Nullable } from '../../platform/http/admin.js';
 import type { HttpServer } from '../../platform/http/server.js';
 import type { DomainAdmin } from '../admin.js';
+import { EVENT_KINDS } from '../events.js';
 
 const Mode = Type.Union([Type.Literal('anonymous'), Type.Literal('identity')]);
 const DomainParams = Type.Object({ mode: Mode, name: Type.String({ minLength: 1, maxLength: 512 }) });
@@ -24,6 +25,19 @@ const DomainDetails = Type.Object({
   keyVersions: Type.Array(Type.Object({ version: Type.Integer(), createdAt: Type.String({ format: 'date-time' }) })),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
+});
+
+/** docs/domain-server.md, "Events". */
+const DomainEvent = Type.Object({
+  at: Type.String({ format: 'date-time' }),
+  kind: Type.String({ enum: [...EVENT_KINDS] }),
+  actor: Type.Union([
+    Type.Object({ kind: Type.Literal('device'), guid: Type.String() }),
+    Type.Object({ kind: Type.Literal('operator') }),
+  ]),
+  subject: Nullable(Type.String({ description: 'the machine GUID the change is about' })),
+  keyVersion: Nullable(Type.Integer()),
+  detail: Nullable(Type.Object({}, { additionalProperties: true })),
 });
 
 const PolicyInput = Type.Object(
@@ -148,6 +162,28 @@ export async function adminRoutes(app: HttpServer, deps: { admin: DomainAdmin; g
     },
     async (request) =>
       admin.members(request.params.mode, request.params.name, request.query.cursor, pageSize(request.query.limit)),
+  );
+
+  app.get(
+    '/domains/:mode/:name/events',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'membership changes of a domain, newest first, with who made them (kept for the retention)',
+        params: DomainParams,
+        querystring: Type.Object({
+          cursor: Type.Optional(Type.String({ maxLength: 64 })),
+          limit: Limit,
+        }),
+        response: {
+          200: Type.Object({ items: Type.Array(DomainEvent), nextCursor: Nullable(Type.String()) }),
+          ...errors,
+        },
+      },
+    },
+    async (request) =>
+      admin.events(request.params.mode, request.params.name, request.query.cursor, pageSize(request.query.limit)),
   );
 
   app.delete(

@@ -17,6 +17,7 @@ import * as oidcPayloads from './migrations/2026-11-25-03-oidc-payloads.js';
 import * as logoutHandover from './migrations/2026-12-01-01-logout-handover.js';
 import * as throttleNamespaces from './migrations/2026-12-05-02-throttle-namespaces.js';
 import * as identityDomainNames from './migrations/2026-12-05-03-identity-domain-names.js';
+import * as domainEvents from './migrations/2026-12-06-01-domain-events.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-01-domains': domains,
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-01-01-logout-handover': logoutHandover,
   '2026-12-05-02-throttle-namespaces': throttleNamespaces,
   '2026-12-05-03-identity-domain-names': identityDomainNames,
+  '2026-12-06-01-domain-events': domainEvents,
 };
 
 /** An auto-increment integer primary key `id`, spelled for the dialect at hand. */

@@ -13,6 +13,7 @@ export interface Database {
   domain_machines: DomainMachineTable;
   domain_registrations: DomainRegistrationTable;
   seen_messages: SeenMessageTable;
+  domain_events: DomainEventTable;
   service_providers: ServiceProviderTable;
   mvpds: MvpdTable;
   integrations: IntegrationTable;
@@ -84,6 +85,23 @@ export interface DomainRegistrationTable {
   machine_row: number;
   first_seen: number;
   last_seen: number;
+}
+
+/** One membership change of a domain: who did what, when (docs/domain-server.md, "Events"). */
+export interface DomainEventTable {
+  id: Generated<number>;
+  domain_id: number;
+  /** Epoch milliseconds. */
+  at: number;
+  kind: string;
+  /** `device` (actor_guid set) or `operator`. */
+  actor_kind: string;
+  actor_guid: string | null;
+  /** The registration (machine GUID) the change is about, when it is about one. */
+  subject_guid: string | null;
+  key_version: number | null;
+  /** Small JSON object, or null. */
+  detail: string | null;
 }
 
 /** Message ids of accepted requests, kept for the replay window. */
