@@ -142,6 +142,12 @@ describe('member limits under concurrency: two server processes on one PostgreSQ
       refilled.body.keyVersions.map((k: { version: number }) => k.version),
       [1, 2],
     );
+    // docs/domain-server.md, "Events": one per change, newest first, none for a refused join.
+    const events = await a.admin('GET', `/domains/anonymous/${name}/events?limit=500`);
+    assert.deepEqual(
+      events.body.items.map((e: { kind: string }) => e.kind),
+      ['rolled_over', 'joined', 'left', ...Array(LIMIT).fill('joined'), 'created'],
+    );
   });
 
   it(`identity domain with the default limit ${LIMIT}: exactly ${LIMIT} of ${MACHINES} simultaneous joins are admitted`, async () => {
@@ -181,6 +187,12 @@ describe('member limits under concurrency: two server processes on one PostgreSQ
       members.body.items.map((m: { guid: string }) => m.guid).sort(),
       admitted.map((answer) => answer.body.member.guid).sort(),
     );
+    // The domain was created once, by whichever first join won (docs/domain-server.md, "Events").
+    const events = await b.admin('GET', `/domains/identity/${encodeURIComponent('ns:u')}/events?limit=500`);
+    const kinds = events.body.items.map((e: { kind: string }) => e.kind);
+    assert.deepEqual(kinds, [...Array(LIMIT).fill('joined'), 'created']);
+    const subjects = events.body.items.slice(0, LIMIT).map((e: { subject: string }) => e.subject);
+    assert.deepEqual(subjects.sort(), admitted.map((answer) => answer.body.member.guid).sort());
   });
 
   it('both processes shut down cleanly on SIGTERM', async () => {

@@ -50,8 +50,12 @@ for (const kind of testDatabases()) {
     });
 
     it('creates a domain once, whoever asks first', async () => {
-      await store.createDomain(storage.db, 'identity', 'ns:u', { ...policy, maxMembership: 5 }, 10);
-      await store.createDomain(storage.db, 'identity', 'ns:u', { ...policy, maxMembership: 9 }, 20);
+      // Only the insert that made it says so: it alone records the creation (events.ts).
+      assert.equal(await store.createDomain(storage.db, 'identity', 'ns:u', { ...policy, maxMembership: 5 }, 10), true);
+      assert.equal(
+        await store.createDomain(storage.db, 'identity', 'ns:u', { ...policy, maxMembership: 9 }, 20),
+        false,
+      );
       const domain = await store.findDomain(storage.db, 'identity', 'ns:u');
       assert.equal(domain?.maxMembership, 5);
       assert.equal(domain?.createdAt, 10);

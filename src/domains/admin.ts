@@ -89,7 +89,7 @@ export class DomainAdmin {
         return false;
       }
       const defaults = this.deps.defaults[mode];
-      await this.deps.store.createDomain(
+      const inserted = await this.deps.store.createDomain(
         trx,
         mode,
         name,
@@ -102,7 +102,7 @@ export class DomainAdmin {
         now,
       );
       const domain = await this.deps.store.findDomain(trx, mode, name);
-      if (domain) await recordEvent(trx, domain.id, { kind: 'created', actor: OPERATOR }, now);
+      if (inserted && domain) await recordEvent(trx, domain.id, { kind: 'created', actor: OPERATOR }, now);
       return true;
     });
     return { created, domain: await this.get(mode, name) };

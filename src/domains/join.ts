@@ -106,10 +106,12 @@ async function lockOrCreate(
   if (existing) return existing;
   await deps.limits.creation(trx, now);
   const defaults = deps.defaults[mode];
-  await deps.store.createDomain(trx, mode, name, { ...defaults, authNamespace: null, disabled: false }, now);
+  const policy = { ...defaults, authNamespace: null, disabled: false };
+  const inserted = await deps.store.createDomain(trx, mode, name, policy, now);
   const created = await deps.store.lockDomain(trx, mode, name);
   if (!created) throw new Error(`domain ${mode}/${name} vanished after insert`);
-  await recordEvent(trx, created.id, { kind: 'created', actor: device(guid) }, now);
+  // A concurrent first join may have created it (PostgreSQL): that join records the creation.
+  if (inserted) await recordEvent(trx, created.id, { kind: 'created', actor: device(guid) }, now);
   return created;
 }
 

@@ -45,15 +45,18 @@ export class DomainStore {
     return row && toDomain(row);
   }
 
-  /** Inserts a domain with the given policy unless one of that mode and name exists. */
+  /**
+   * Inserts a domain with the given policy unless one of that mode and name exists (a concurrent
+   * twin's, too); answers whether this insert made it.
+   */
   async createDomain(
     db: Db,
     mode: Mode,
     name: string,
     policy: { authRequired: boolean; authNamespace: string | null; maxMembership: number | null; disabled: boolean },
     now: number,
-  ): Promise<void> {
-    await db
+  ): Promise<boolean> {
+    const inserted = await db
       .insertInto('domains')
       .values({
         mode,
@@ -68,7 +71,9 @@ export class DomainStore {
         updated_at: now,
       })
       .onConflict((oc) => oc.columns(['mode', 'name']).doNothing())
-      .execute();
+      .returning('id')
+      .executeTakeFirst();
+    return inserted !== undefined;
   }
 
   async updateDomain(db: Db, id: number, patch: PolicyPatch, now: number): Promise<void> {
