@@ -129,6 +129,15 @@ for (const kind of testDatabases()) {
       );
     });
 
+    it('leaves no event of a change rolled back: a first join refused after it created the domain', async () => {
+      const stranger = await individualize(server.url);
+      const state = await snapshot(server.domus.storage);
+      const url = protocolUrl(server.url, 'join', { anonymous: 'events-rolled-back' });
+      const refused = await post(url, domainRequest(stranger, { dn: 'another-domain' }));
+      assert.equal(refused.body?.error?.name, 'DOM_REG_DENIED', JSON.stringify(refused.body));
+      assert.deepEqual(await snapshot(server.domus.storage), state);
+    });
+
     it('pages newest first with a working cursor', async () => {
       const name = 'events-paged';
       for (let i = 0; i < 7; i++) {
@@ -204,6 +213,35 @@ for (const kind of testDatabases()) {
       assert.ok(kept.every((event) => Date.parse(event.at) > now - 90 * DAY_MS));
 
       assert.equal(await purgeEvents(storage.db, now - 90 * DAY_MS), 0);
+    });
+
+    it('purges a backlog larger than one batch', async () => {
+      const name = 'events-backlog';
+      assert.equal((await server.admin('PUT', `/domains/anonymous/${name}`, {})).status, 201);
+      const storage = server.domus.storage;
+      const domain = await storage.db
+        .selectFrom('domains')
+        .select('id')
+        .where('name', '=', name)
+        .executeTakeFirstOrThrow();
+      const old = Date.now() - 100 * DAY_MS;
+      const rows = Array.from({ length: 2500 }, () => ({
+        domain_id: domain.id,
+        at: old,
+        kind: 'joined',
+        actor_kind: 'operator',
+      }));
+      for (let i = 0; i < rows.length; i += 500) {
+        await storage.db
+          .insertInto('domain_events')
+          .values(rows.slice(i, i + 500))
+          .execute();
+      }
+      assert.equal(await purgeEvents(storage.db, old + 1), 2500);
+      assert.deepEqual(
+        (await eventsOf(name)).map((event) => event.kind),
+        ['created'],
+      );
     });
   });
 }
