@@ -477,6 +477,7 @@ for (const kind of testDatabases()) {
           ['/admin/v1/domains/{mode}/{name}', 'get'],
           ['/admin/v1/domains/{mode}/{name}', 'put'],
           ['/admin/v1/domains/{mode}/{name}/members', 'get'],
+          ['/admin/v1/domains/{mode}/{name}/events', 'get'],
           ['/admin/v1/domains/{mode}/{name}/members/{guid}', 'delete'],
           ['/admin/v1/domains/{mode}/{name}/rollover', 'post'],
           ['/flashaccess/domain/v4', 'post'],

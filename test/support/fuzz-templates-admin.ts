@@ -61,6 +61,16 @@ export function adminTemplates(f: Fixtures): Template[] {
         }),
     }),
     t({
+      name: 'admin-events',
+      area: 'admin',
+      auth: 'admin',
+      draft: () =>
+        draft('GET', '/admin/v1/domains/anonymous/:name/events', anon, {
+          headers: admin(),
+          query: query({ limit: '5' }),
+        }),
+    }),
+    t({
       name: 'admin-member-delete',
       area: 'admin',
       auth: 'admin',
