@@ -58,6 +58,15 @@ for (const kind of testDatabases()) {
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       return answer.body.items;
     };
+    /** A new anonymous domain made through the admin API, and its row id. */
+    const createdDomain = async (name: string) => {
+      assert.equal((await server.admin('PUT', `/domains/anonymous/${name}`, {})).status, 201);
+      return server.domus.storage.db
+        .selectFrom('domains')
+        .select('id')
+        .where('name', '=', name)
+        .executeTakeFirstOrThrow();
+    };
     /** The events recorded since `count` events were there, oldest first, without their times. */
     const since = async (name: string, count: number) =>
       (await eventsOf(name))
@@ -191,13 +200,8 @@ for (const kind of testDatabases()) {
 
     it('purges only the events older than the retention', async () => {
       const name = 'events-purged';
-      assert.equal((await server.admin('PUT', `/domains/anonymous/${name}`, {})).status, 201);
       const storage = server.domus.storage;
-      const domain = await storage.db
-        .selectFrom('domains')
-        .select('id')
-        .where('name', '=', name)
-        .executeTakeFirstOrThrow();
+      const domain = await createdDomain(name);
       const now = Date.now();
       const row = (at: number) => ({ domain_id: domain.id, at, kind: 'joined', actor_kind: 'operator' });
       await storage.db
@@ -217,13 +221,8 @@ for (const kind of testDatabases()) {
 
     it('purges a backlog larger than one batch', async () => {
       const name = 'events-backlog';
-      assert.equal((await server.admin('PUT', `/domains/anonymous/${name}`, {})).status, 201);
       const storage = server.domus.storage;
-      const domain = await storage.db
-        .selectFrom('domains')
-        .select('id')
-        .where('name', '=', name)
-        .executeTakeFirstOrThrow();
+      const domain = await createdDomain(name);
       const old = Date.now() - 100 * DAY_MS;
       const rows = Array.from({ length: 2500 }, () => ({
         domain_id: domain.id,

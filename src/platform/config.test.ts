@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, OPTIONS } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
+import { OPTIONS } from './config-options.js';
 
 describe('configuration', () => {
   it('has safe embedded defaults', () => {

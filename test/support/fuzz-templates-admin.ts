@@ -3,13 +3,20 @@
  * server's other routes (the rest are in fuzz-templates.ts).
  */
 import { mvpdCallbackUrl, mvpdLogoutCallbackUrl } from '../../src/entitlements/mvpd/paths.js';
-import type { Template } from './fuzz-cases.js';
+import type { Body, Template } from './fuzz-cases.js';
 import { draft, type Fixtures, helpers, MVPD, query } from './fuzz-fixtures.js';
 
 const t = (template: Template) => template;
 
 export function adminTemplates(f: Fixtures): Template[] {
   const { admin, anon, sp, policy, mvpdBody, application } = helpers(f);
+  /** An application's body (POST and PUT take the same), with the types the fuzzer may break. */
+  const applicationBody = (): Body => ({
+    kind: 'json',
+    value: structuredClone(application),
+    types: { name: ['string'], serviceProviders: ['array'], redirectDomains: ['array'] },
+    required: ['name', 'serviceProviders', 'redirectDomains'],
+  });
   return [
     // Admin API.
     t({
@@ -175,12 +182,7 @@ export function adminTemplates(f: Fixtures): Template[] {
           {},
           {
             headers: admin(),
-            body: {
-              kind: 'json',
-              value: structuredClone(application),
-              types: { name: ['string'], serviceProviders: ['array'], redirectDomains: ['array'] },
-              required: ['name', 'serviceProviders', 'redirectDomains'],
-            },
+            body: applicationBody(),
           },
         ),
     }),
@@ -195,12 +197,7 @@ export function adminTemplates(f: Fixtures): Template[] {
           { id: f.applicationId },
           {
             headers: admin(),
-            body: {
-              kind: 'json',
-              value: structuredClone(application),
-              types: { name: ['string'], serviceProviders: ['array'], redirectDomains: ['array'] },
-              required: ['name', 'serviceProviders', 'redirectDomains'],
-            },
+            body: applicationBody(),
           },
         ),
     }),
