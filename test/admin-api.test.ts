@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { simulatedComponents } from '../src/device/hardware.js';
 import { type TestDatabase, testDatabases } from './support/databases.js';
+import { backdateLastSeen } from './support/last-seen.js';
 import { domainRequest, individualize, messageId, post, protocolUrl, type TestMachine } from './support/machines.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { snapshot } from './support/snapshot.js';
@@ -173,6 +174,9 @@ for (const kind of testDatabases()) {
           authNamespace: null,
           maxMembership: 3,
           disabled: false,
+          removalLimit: null,
+          evictAfterSeconds: null,
+          keyRetentionSeconds: null,
         });
         assert.equal(created.body.members, 0);
         assert.deepEqual(created.body.keyVersions, []);
@@ -187,6 +191,9 @@ for (const kind of testDatabases()) {
           authNamespace: 'DemoCable',
           maxMembership: 3,
           disabled: false,
+          removalLimit: null,
+          evictAfterSeconds: null,
+          keyRetentionSeconds: null,
         });
         const unlimited = await server.admin('PUT', '/domains/anonymous/policy-a', {
           maxMembership: null,
@@ -199,6 +206,9 @@ for (const kind of testDatabases()) {
           authNamespace: null,
           maxMembership: null,
           disabled: true,
+          removalLimit: null,
+          evictAfterSeconds: null,
+          keyRetentionSeconds: null,
         });
         const closed = await server.admin('PUT', '/domains/anonymous/policy-a', { maxMembership: 0 });
         assert.equal(closed.body.policy.maxMembership, 0);
@@ -369,8 +379,12 @@ for (const kind of testDatabases()) {
           (await server.admin('GET', `/domains/anonymous/${name}/members?limit=500`)).body.items.find(
             (m: { guid: string }) => m.guid === machine.guid,
           );
+        // Seen within the last minutes: a re-join writes nothing for it (issue 11).
+        const recent = await find();
+        assert.equal((await join(machine, name)).status, 200);
+        assert.equal((await find()).lastSeen, recent.lastSeen);
+        await backdateLastSeen(server.domus.storage, [machine.guid]);
         const before = await find();
-        while (Date.now() <= Date.parse(before.lastSeen)) await new Promise((resolve) => setTimeout(resolve, 1));
         assert.equal((await join(machine, name)).status, 200);
         const afterRejoin = await find();
         assert.equal(afterRejoin.firstSeen, before.firstSeen);
@@ -402,10 +416,11 @@ for (const kind of testDatabases()) {
         const again = await server.admin('DELETE', `/domains/anonymous/${name}/members/${removedMachine.guid}`);
         assert.equal(again.status, 404);
 
-        // The removed machine is no member any more; its freed slot admits a new machine, with a new key.
+        // The removed machine is told it is no member any more (issue 11); its freed slot admits a new
+        // machine, with a new key.
         const left = await leave(removedMachine, name);
         assert.equal(left.status, 403);
-        assert.equal(left.body.error.name, 'DEREG_DENIED');
+        assert.equal(left.body.error.name, 'DOM_NOT_MEMBER');
         const newcomer = await join(await individualize(server.url), name);
         assert.equal(newcomer.status, 200, JSON.stringify(newcomer.body));
         assert.deepEqual(

@@ -243,7 +243,15 @@ for (const kind of testDatabases()) {
         '--disabled',
         'true',
       ]);
-      assert.deepEqual(limited.policy, { authRequired: false, authNamespace: null, maxMembership: 3, disabled: true });
+      assert.deepEqual(limited.policy, {
+        authRequired: false,
+        authNamespace: null,
+        maxMembership: 3,
+        disabled: true,
+        removalLimit: null,
+        evictAfterSeconds: null,
+        keyRetentionSeconds: null,
+      });
       const fromFile = await json([
         'domains',
         'put',
@@ -257,6 +265,9 @@ for (const kind of testDatabases()) {
         authNamespace: null,
         maxMembership: null,
         disabled: false,
+        removalLimit: null,
+        evictAfterSeconds: null,
+        keyRetentionSeconds: null,
       });
       const identity = await json([
         'domains',

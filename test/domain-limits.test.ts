@@ -151,10 +151,14 @@ for (const kind of testDatabases()) {
       const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
         paths: Record<string, { post: { responses: Record<string, unknown> } }>;
       };
-      for (const route of ['/flashaccess/domain/v4', '/flashaccess/domainserver/{domainName}/flashaccess/domain/v3']) {
+      for (const route of [
+        '/flashaccess/domain/v4',
+        '/flashaccess/domainserver/{domainName}/flashaccess/domain/v3',
+        '/flashaccess/remove/v4',
+      ]) {
         assert.ok(document.paths[route]?.post.responses['429'], route);
       }
-      for (const route of ['/flashaccess/dereg/v4', '/flashaccess/indiv/v1']) {
+      for (const route of ['/flashaccess/dereg/v4', '/flashaccess/members/v4', '/flashaccess/indiv/v1']) {
         assert.equal(document.paths[route]?.post.responses['429'], undefined, `${route} is not limited`);
       }
     });

@@ -436,6 +436,14 @@ for (const kind of testDatabases()) {
           put({ disabled: 'false' }),
           put({ authNamespace: ['ns'] }),
           put({ maxMembership: [3] }),
+          put({ removalLimit: { removals: 1 } }),
+          put({ removalLimit: { removals: 0, periodSeconds: 3600 } }),
+          put({ removalLimit: { removals: 1, periodSeconds: 3600, extra: 1 } }),
+          put({ removalLimit: '1/3600' }),
+          put({ evictAfterSeconds: 60 }),
+          put({ evictAfterSeconds: '86400' }),
+          put({ keyRetentionSeconds: -1 }),
+          put({ keyRetentionSeconds: 1.5 }),
           { ...put({}), path: '/admin/v1/domains/anonymous/brand-new', body: JSON.stringify({ maxMembership: '7' }) },
         ]);
         const domain = await server.admin('GET', '/domains/anonymous/fixed');
@@ -444,6 +452,9 @@ for (const kind of testDatabases()) {
           authNamespace: null,
           maxMembership: 3,
           disabled: false,
+          removalLimit: null,
+          evictAfterSeconds: null,
+          keyRetentionSeconds: null,
         });
         assert.equal((await server.admin('GET', '/domains/anonymous/brand-new')).status, 404);
       });

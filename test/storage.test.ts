@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { DomainError } from '../src/domains/errors.js';
 import { machinesMatch } from '../src/domains/machine-id.js';
-import { DomainStore, type RejoinAttempt } from '../src/domains/store.js';
+import { DomainStore, LAST_SEEN_RESOLUTION_MS, type RejoinAttempt, retainedKeys } from '../src/domains/store.js';
 import { newP256KeyPair } from '../src/platform/crypto/p256.js';
 import { SealError, Sealer } from '../src/platform/crypto/sealing.js';
 import { KeyStore } from '../src/platform/keys/key-store.js';
@@ -67,12 +67,24 @@ for (const kind of testDatabases()) {
       const domain = await store.findDomain(storage.db, 'identity', 'ns:refs');
       assert.ok(domain);
       const machine = await store.addMachine(storage.db, domain.id, components, 5);
-      await store.addRegistration(storage.db, domain.id, 'guid-1', machine, 5);
-      await store.addRegistration(storage.db, domain.id, 'guid-2', machine, 6);
+      await store.addRegistration(storage.db, domain.id, { guid: 'guid-1', machineRow: machine, label: undefined }, 5);
+      await store.addRegistration(storage.db, domain.id, { guid: 'guid-2', machineRow: machine, label: undefined }, 6);
       assert.equal(await store.countRegistrationsOnMachine(storage.db, machine), 2);
-      await store.touch(storage.db, domain.id, 'guid-1', 50);
+      const seen = LAST_SEEN_RESOLUTION_MS + 5;
+      const first = await store.findRegistration(storage.db, domain.id, 'guid-1');
+      assert.ok(first);
+      await store.touch(storage.db, domain.id, first, seen - 1);
+      assert.equal((await store.findRegistration(storage.db, domain.id, 'guid-1'))?.lastSeen, 5, 'seen just now');
+      await store.touch(storage.db, domain.id, first, seen, 'Kitchen tablet');
       const registration = await store.findRegistration(storage.db, domain.id, 'guid-1');
-      assert.deepEqual(registration, { guid: 'guid-1', machineRow: machine, components, firstSeen: 5, lastSeen: 50 });
+      assert.deepEqual(registration, {
+        guid: 'guid-1',
+        machineRow: machine,
+        components,
+        firstSeen: 5,
+        lastSeen: seen,
+        label: 'Kitchen tablet',
+      });
       assert.deepEqual(await store.listMachines(storage.db, domain.id), [{ id: machine, components }]);
       await store.deleteRegistration(storage.db, domain.id, 'guid-1');
       assert.equal(await store.countRegistrationsOnMachine(storage.db, machine), 1);
@@ -123,7 +135,7 @@ for (const kind of testDatabases()) {
       const domain = await store.findDomain(storage.db, 'anonymous', 'rejoin');
       assert.ok(domain);
       const machine = await store.addMachine(storage.db, domain.id, components, 5);
-      await store.addRegistration(storage.db, domain.id, 'guid-r', machine, 5);
+      await store.addRegistration(storage.db, domain.id, { guid: 'guid-r', machineRow: machine, label: undefined }, 5);
       for (const version of [1, 2]) {
         await store.addKey(storage.db, domain.id, {
           version,
@@ -149,16 +161,10 @@ for (const kind of testDatabases()) {
       assert.equal(stranger?.keys.length, 2);
       assert.equal(await store.findForRejoin(storage.db, 'anonymous', 'no-such-domain', 'guid-r'), undefined);
 
-      await store.recordAndTouch(storage.db, 'guid-r', 'rejoin-message-01', domain.id, 900, 0);
-      assert.equal((await store.findRegistration(storage.db, domain.id, 'guid-r'))?.lastSeen, 900);
+      await store.recordMessage(storage.db, 'guid-r', 'rejoin-message-01', 900, 0);
       await assert.rejects(
-        store.recordAndTouch(storage.db, 'guid-r', 'rejoin-message-01', domain.id, 950, 0),
+        store.recordMessage(storage.db, 'guid-r', 'rejoin-message-01', 950, 0),
         (error: Error) => error instanceof DomainError && error.errorName === 'REQ_REPLAYED',
-      );
-      assert.equal(
-        (await store.findRegistration(storage.db, domain.id, 'guid-r'))?.lastSeen,
-        900,
-        'a replay touches nothing',
       );
     });
 
@@ -167,7 +173,7 @@ for (const kind of testDatabases()) {
       const domain = await store.findDomain(storage.db, 'anonymous', 'fast');
       assert.ok(domain);
       const machine = await store.addMachine(storage.db, domain.id, components, 5);
-      await store.addRegistration(storage.db, domain.id, 'member', machine, 5);
+      await store.addRegistration(storage.db, domain.id, { guid: 'member', machineRow: machine, label: undefined }, 5);
       const key = { publicKeySpki: Buffer.from([1]), sealedPrivate: 's', certificate: Buffer.from('c'), createdAt: 1 };
       await store.addKey(storage.db, domain.id, { ...key, version: 1, certificateNotBefore: 700 });
       const auth = (namespace: string) => ({ issuer: 'i', subject: 'u', namespace });
@@ -177,11 +183,12 @@ for (const kind of testDatabases()) {
         name: 'fast',
         guid: 'member',
         mid: `fast-message-id-${++n}`,
-        now: 1000 + n,
+        now: 10 * LAST_SEEN_RESOLUTION_MS + n,
         since: 0,
         windowStart: 700,
         auth: undefined,
         components,
+        label: undefined,
         ...changes,
       });
       const state = async () => ({
@@ -199,7 +206,7 @@ for (const kind of testDatabases()) {
 
       const admitted = await store.rejoinWithoutLock(storage.db, attempt({ auth: auth('ns') }));
       assert.deepEqual([admitted?.domain.id, admitted?.keys.map((k) => k.version)], [domain.id, [1]]);
-      assert.equal((await state()).lastSeen, 1000 + n);
+      assert.equal((await state()).lastSeen, 10 * LAST_SEEN_RESOLUTION_MS + n);
       const replayed = attempt();
       await store.rejoinWithoutLock(storage.db, replayed);
       await assert.rejects(
@@ -222,6 +229,9 @@ for (const kind of testDatabases()) {
       assert.ok(await store.rejoinWithoutLock(storage.db, attempt({ components: ['x', 'y', 'z'] })));
       await refused('disabled', {}, () => store.updateDomain(storage.db, domain.id, { disabled: true }, 4));
       await store.updateDomain(storage.db, domain.id, { disabled: false }, 5);
+      await refused('suspended', {}, () => store.updateDomain(storage.db, domain.id, { suspended: true }, 4));
+      await store.updateDomain(storage.db, domain.id, { suspended: false }, 5);
+      await refused('a new label (written under the lock)', { label: 'Den TV' });
       await refused('rollover due', {}, () =>
         store.updateDomain(storage.db, domain.id, { keyRolloverRequired: true }, 6),
       );
@@ -231,13 +241,65 @@ for (const kind of testDatabases()) {
       );
     });
 
+    it('issue 11: delivers superseded key versions for the key retention, then destroys them, alike on every database', async () => {
+      const retentionS = 60;
+      await store.createDomain(storage.db, 'anonymous', 'retained', { ...policy, keyRetentionS: retentionS }, 1);
+      const domain = await store.findDomain(storage.db, 'anonymous', 'retained');
+      assert.ok(domain);
+      assert.equal(domain.keyRetentionS, retentionS);
+      const machine = await store.addMachine(storage.db, domain.id, components, 5);
+      await store.addRegistration(storage.db, domain.id, { guid: 'kept', machineRow: machine, label: undefined }, 5);
+      const now = 1_000_000;
+      // Version 2 superseded 1 more than the retention ago, 3 superseded 2 just now: 1 is past it.
+      const created = [1, now - retentionS * 1000 - 1, now - 10];
+      for (const [i, createdAt] of created.entries()) {
+        await store.addKey(storage.db, domain.id, {
+          version: i + 1,
+          publicKeySpki: Buffer.from([i]),
+          sealedPrivate: `s${i}`,
+          certificate: Buffer.from('c'),
+          certificateNotBefore: 700,
+          createdAt,
+        });
+      }
+      assert.deepEqual(
+        retainedKeys(await store.listKeys(storage.db, domain.id), retentionS, now).map((k) => k.version),
+        [2, 3],
+      );
+      const rejoined = await store.rejoinWithoutLock(storage.db, {
+        mode: 'anonymous',
+        name: 'retained',
+        guid: 'kept',
+        mid: 'retained-message-1',
+        now,
+        since: 0,
+        windowStart: 700,
+        auth: undefined,
+        components,
+        label: undefined,
+      });
+      assert.deepEqual(
+        rejoined?.keys.map((k) => k.version),
+        [2, 3],
+        'the one-statement re-join leaves out what the retention drops',
+      );
+      assert.equal(await store.destroyExpiredKeys(storage.db, now), 1);
+      assert.deepEqual(
+        (await store.listKeys(storage.db, domain.id)).map((k) => k.version),
+        [2, 3],
+      );
+      assert.equal(await store.destroyExpiredKeys(storage.db, now), 0, 'nothing more is due');
+      await store.updateDomain(storage.db, domain.id, { keyRetentionS: null }, 6);
+      assert.equal(await store.destroyExpiredKeys(storage.db, now + 10 ** 9), 0, 'no retention: kept for ever');
+    });
+
     it('issue 9: re-joins an identity member without a lock only on a machine that matches its own', async () => {
       await store.createDomain(storage.db, 'identity', 'ns:matcher', { ...policy, authRequired: true }, 1);
       const domain = await store.findDomain(storage.db, 'identity', 'ns:matcher');
       assert.ok(domain);
       const stored = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
       const machine = await store.addMachine(storage.db, domain.id, stored, 5);
-      await store.addRegistration(storage.db, domain.id, 'member', machine, 5);
+      await store.addRegistration(storage.db, domain.id, { guid: 'member', machineRow: machine, label: undefined }, 5);
       const key = { publicKeySpki: Buffer.from([1]), sealedPrivate: 's', certificate: Buffer.from('c'), createdAt: 1 };
       await store.addKey(storage.db, domain.id, { ...key, version: 1, certificateNotBefore: 700 });
       let n = 0;
@@ -246,11 +308,12 @@ for (const kind of testDatabases()) {
         name: 'ns:matcher',
         guid: 'member',
         mid: `matcher-message-id-${++n}`,
-        now: 1000 + n,
+        now: 2 * n * LAST_SEEN_RESOLUTION_MS,
         since: 0,
         windowStart: 700,
         auth: { issuer: 'i', subject: 'matcher', namespace: 'ns' },
         components: requestComponents,
+        label: undefined,
       });
       const sixteen = (shared: string[]) => [
         ...shared,
@@ -280,7 +343,11 @@ for (const kind of testDatabases()) {
         const answer = await store.rejoinWithoutLock(storage.db, attempt(requestComponents));
         assert.equal(answer !== undefined, matches, `re-join from ${requestComponents}`);
         const seenAfter: number | undefined = (await store.findRegistration(storage.db, domain.id, 'member'))?.lastSeen;
-        assert.equal(seenAfter, matches ? 1000 + n : seenBefore, `last seen after ${requestComponents}`);
+        assert.equal(
+          seenAfter,
+          matches ? 2 * n * LAST_SEEN_RESOLUTION_MS : seenBefore,
+          `last seen after ${requestComponents}`,
+        );
       }
     });
 
@@ -305,13 +372,26 @@ for (const kind of testDatabases()) {
           ['anonymous', 'ns:a:b', 'ns:a:b', null],
         ];
         const ids: number[] = [];
+        // The schema of that time: rows are written in its columns, not through today's store.
+        const insertDomain = async (mode: string, name: string, namespace: string | null) => {
+          const { rows } = await sql<{ id: number }>`insert into domains (mode, name, auth_required,
+            auth_namespace, max_membership, key_rollover_required, disabled, member_count, created_at, updated_at)
+            values (${mode}, ${name}, 0, ${namespace}, 3, 0, 0, 0, 1, 1) returning id`.execute(old.db);
+          return rows[0]?.id ?? assert.fail('no domain id');
+        };
+        const registrationOf = async (id: number) =>
+          (
+            await sql<{ machine_row: number }>`select machine_row from domain_registrations
+              where domain_id = ${id} and guid = ${`guid-${id}`}`.execute(old.db)
+          ).rows[0]?.machine_row;
         for (const [mode, name, , namespace] of names) {
-          await store.createDomain(old.db, mode, name, { ...policy, authNamespace: namespace }, 1);
+          const id = await insertDomain(mode, name, namespace);
           const domain = await store.findDomain(old.db, mode, name);
           assert.ok(domain);
           ids.push(domain.id);
           const machine = await store.addMachine(old.db, domain.id, components, 5);
-          await store.addRegistration(old.db, domain.id, `guid-${domain.id}`, machine, 5);
+          await sql`insert into domain_registrations (domain_id, guid, machine_row, first_seen, last_seen)
+            values (${id}, ${`guid-${id}`}, ${machine}, 5, 5)`.execute(old.db);
           await store.updateDomain(old.db, domain.id, { memberCount: 1 }, 5);
           await store.addKey(old.db, domain.id, {
             version: 1,
@@ -333,7 +413,7 @@ for (const kind of testDatabases()) {
               return {
                 name,
                 members: domain.memberCount,
-                registration: (await store.findRegistration(old.db, domain.id, `guid-${domain.id}`))?.machineRow,
+                registration: await registrationOf(domain.id),
                 certified: keys.map((k) => k.certificate !== null),
               };
             }),
@@ -359,8 +439,8 @@ for (const kind of testDatabases()) {
           names.map((entry) => entry[2]),
         );
         // Two identities the old names could not tell apart cannot be undone into one name.
-        await store.createDomain(old.db, 'identity', 'amb:b%3Ac', policy, 1);
-        await store.createDomain(old.db, 'identity', 'amb:b:c', policy, 1);
+        await insertDomain('identity', 'amb:b%3Ac', null);
+        await insertDomain('identity', 'amb:b:c', null);
         await assert.rejects(migrateTo(old.db, previous), /would both be "amb:b:c"/);
         assert.ok(await store.findDomain(old.db, 'identity', 'amb:b%3Ac'), 'a failed undo changed names');
         assert.equal((await pendingMigrations(old.db)).includes(renaming), false, 'a failed undo is undone whole');

@@ -4,7 +4,15 @@
  * rules of the operator model stay in the server's route schemas.
  */
 import type { Method, Query } from './admin-client.js';
-import { applicationBody, bodyFromFile, flag, policyBody, UsageError, type Values } from './admin-input.js';
+import {
+  applicationBody,
+  bodyFromFile,
+  definedFields,
+  flag,
+  policyBody,
+  UsageError,
+  type Values,
+} from './admin-input.js';
 
 export type Request =
   | { kind: 'call'; method: Method; path: string; query?: Query; body?: unknown }
@@ -60,9 +68,20 @@ const APPLICATION_ACCEPTS = ['file', 'name', 'service-provider', 'redirect-domai
 const POLICY_OPTIONS = [
   '[--file <policy.json|->',
   '| [--auth-required true|false] [--disabled true|false]',
-  '  [--auth-namespace <ns>|none] [--max-membership <n>|none]]',
+  '  [--auth-namespace <ns>|none] [--max-membership <n>|none]',
+  '  [--removal-limit <removals>/<seconds>|none] [--evict-after <seconds>|none]',
+  '  [--key-retention <seconds>|none]]',
 ];
-const POLICY_ACCEPTS = ['file', 'auth-required', 'auth-namespace', 'max-membership', 'disabled'];
+const POLICY_ACCEPTS = [
+  'file',
+  'auth-required',
+  'auth-namespace',
+  'max-membership',
+  'disabled',
+  'removal-limit',
+  'evict-after',
+  'key-retention',
+];
 
 export const RESOURCES: Record<string, Record<string, Action>> = {
   'service-providers': {
@@ -187,6 +206,23 @@ export const RESOURCES: Record<string, Record<string, Action>> = {
     rollover: {
       args: ['<mode>', '<name>'],
       request: ([mode = '', name = '']) => call('POST', `/domains/${join(mode, name)}/rollover`),
+    },
+    suspend: {
+      args: ['<mode>', '<name>'],
+      options: '[--reason <text>]',
+      accepts: ['reason'],
+      request: ([mode = '', name = ''], values) =>
+        call('POST', `/domains/${join(mode, name)}/suspend`, {
+          body: definedFields({ reason: values.reason }),
+        }),
+    },
+    resume: {
+      args: ['<mode>', '<name>'],
+      request: ([mode = '', name = '']) => call('POST', `/domains/${join(mode, name)}/resume`),
+    },
+    'reset-removals': {
+      args: ['<mode>', '<name>'],
+      request: ([mode = '', name = '']) => call('POST', `/domains/${join(mode, name)}/removals/reset`),
     },
   },
 };

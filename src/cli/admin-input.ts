@@ -81,6 +81,19 @@ export function policyBody(values: Values): unknown {
     authNamespace: textOrNone(values, 'auth-namespace'),
     maxMembership: integerOrNone(values, 'max-membership'),
     disabled: flag(values, 'disabled'),
+    removalLimit: removalLimit(values),
+    evictAfterSeconds: integerOrNone(values, 'evict-after'),
+    keyRetentionSeconds: integerOrNone(values, 'key-retention'),
   });
   return bodyFromFile(values.file as string | undefined, fields, 'the policy options') ?? fields;
+}
+
+/** `--removal-limit <removals>/<seconds>|none`, e.g. `1/2592000` for one removal per 30 days. */
+function removalLimit(values: Values): { removals: number; periodSeconds: number } | null | undefined {
+  const raw = values['removal-limit'] as string | undefined;
+  if (raw === undefined) return undefined;
+  if (raw === 'none') return null;
+  const match = /^(\d{1,9})\/(\d{1,12})$/.exec(raw);
+  if (!match) throw new UsageError(`--removal-limit must be <removals>/<seconds> or none, got "${raw}"`);
+  return { removals: Number(match[1]), periodSeconds: Number(match[2]) };
 }

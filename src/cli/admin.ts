@@ -34,6 +34,10 @@ const OPTIONS = {
   'auth-namespace': { type: 'string' },
   'max-membership': { type: 'string' },
   disabled: { type: 'string' },
+  'removal-limit': { type: 'string' },
+  'evict-after': { type: 'string' },
+  'key-retention': { type: 'string' },
+  reason: { type: 'string' },
 } as const;
 
 /** One action's usage: on one line, or (given an `indent`) with its option lines below it. */

@@ -17,19 +17,26 @@ import {
   MAX_IDENTITY_DOMAIN_NAME,
   serverUrlOf,
 } from './policy.js';
-import type { DomainRecord, Mode } from './records.js';
+import type { DomainRecord, Mode, PolicyPatch } from './records.js';
+import { resetRemovals } from './removal-limit.js';
 
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 
-export interface PolicyInput {
-  authRequired?: boolean;
-  authNamespace?: string | null;
-  maxMembership?: number | null;
-  disabled?: boolean;
+/** A domain's policy as the admin API spells it (docs/domain-server.md, "Domain policy"). */
+export interface Policy {
+  authRequired: boolean;
+  authNamespace: string | null;
+  maxMembership: number | null;
+  disabled: boolean;
+  removalLimit: { removals: number; periodSeconds: number } | null;
+  evictAfterSeconds: number | null;
+  keyRetentionSeconds: number | null;
 }
+
+export type PolicyInput = Partial<Policy>;
 
 export const PAGE_SIZE = 50;
 
@@ -79,30 +86,38 @@ export class DomainAdmin {
   async put(mode: Mode, name: string, input: PolicyInput): Promise<{ created: boolean; domain: DomainDetails }> {
     checkName(mode, name);
     checkPolicy(input);
+    const patch = toPatch(input);
     const created = await transaction(this.deps.storage, async (trx) => {
       const now = Date.now();
-      const existing = await this.deps.store.lockDomain(trx, mode, name);
-      if (existing) {
-        await this.deps.store.updateDomain(trx, existing.id, input, now);
-        const detail = policyChanges(existing, input);
-        if (detail) await recordEvent(trx, existing.id, { kind: 'policy_changed', actor: OPERATOR, detail }, now);
+      const change = async (domain: DomainRecord) => {
+        await this.deps.store.updateDomain(trx, domain.id, patch, now);
+        const detail = policyChanges(domain, input);
+        if (detail) await recordEvent(trx, domain.id, { kind: 'policy_changed', actor: OPERATOR, detail }, now);
         return false;
-      }
+      };
+      const existing = await this.deps.store.lockDomain(trx, mode, name);
+      if (existing) return change(existing);
       const defaults = this.deps.defaults[mode];
       const inserted = await this.deps.store.createDomain(
         trx,
         mode,
         name,
         {
-          authRequired: input.authRequired ?? defaults.authRequired,
-          authNamespace: input.authNamespace ?? null,
-          maxMembership: input.maxMembership === undefined ? defaults.maxMembership : input.maxMembership,
-          disabled: input.disabled ?? false,
+          authRequired: patch.authRequired ?? defaults.authRequired,
+          authNamespace: patch.authNamespace ?? null,
+          maxMembership: patch.maxMembership === undefined ? defaults.maxMembership : patch.maxMembership,
+          disabled: patch.disabled ?? false,
+          removalLimit: patch.removalLimit ?? null,
+          evictAfterS: patch.evictAfterS ?? null,
+          keyRetentionS: patch.keyRetentionS ?? null,
         },
         now,
       );
-      const domain = await this.deps.store.findDomain(trx, mode, name);
-      if (inserted && domain) await recordEvent(trx, domain.id, { kind: 'created', actor: OPERATOR }, now);
+      const domain = await this.deps.store.lockDomain(trx, mode, name);
+      if (!domain) throw new Error(`domain ${mode}/${name} vanished after insert`);
+      // A concurrent twin (a join, another PUT) made it first: this PUT changes its policy.
+      if (!inserted) return change(domain);
+      await recordEvent(trx, domain.id, { kind: 'created', actor: OPERATOR }, now);
       return true;
     });
     return { created, domain: await this.get(mode, name) };
@@ -114,7 +129,7 @@ export class DomainAdmin {
     let query = db
       .selectFrom('domain_registrations as r')
       .innerJoin('domain_machines as m', 'm.id', 'r.machine_row')
-      .select(['r.guid', 'r.machine_row', 'm.components', 'r.first_seen', 'r.last_seen'])
+      .select(['r.guid', 'r.machine_row', 'm.components', 'r.first_seen', 'r.last_seen', 'r.label'])
       .where('r.domain_id', '=', domain.id)
       .orderBy('r.guid')
       .limit(limit + 1);
@@ -125,6 +140,7 @@ export class DomainAdmin {
     return {
       items: page.map((row) => ({
         guid: row.guid,
+        label: row.label,
         machine: { slot: row.machine_row, components: JSON.parse(row.components) as string[] },
         firstSeen: new Date(Number(row.first_seen)).toISOString(),
         lastSeen: new Date(Number(row.last_seen)).toISOString(),
@@ -133,7 +149,11 @@ export class DomainAdmin {
     };
   }
 
-  /** Removes one registration as a committed leave would (freeing the slot sets key rollover). */
+  /**
+   * Removes one registration as a committed leave would (freeing the slot sets key rollover); the
+   * machine is then a former member, told so when it calls again. Not counted against the
+   * domain's removal limit.
+   */
   async removeMember(mode: Mode, name: string, guid: string): Promise<{ machineReleased: boolean }> {
     return transaction(this.deps.storage, async (trx) => {
       const domain = await this.deps.store.lockDomain(trx, mode, name);
@@ -142,6 +162,7 @@ export class DomainAdmin {
       if (!registration) throw new AdminError(404, 'not_found', 'no such member');
       const now = Date.now();
       const machineReleased = await releaseRegistration(this.deps.store, trx, domain, registration, now);
+      await this.deps.store.markFormerMembers(trx, domain.id, [guid], 'removed', now);
       const detail = { machineReleased };
       await recordEvent(trx, domain.id, { kind: 'removed', actor: OPERATOR, subject: guid, detail }, now);
       return { machineReleased };
@@ -150,14 +171,47 @@ export class DomainAdmin {
 
   /** The next join generates a new key version. */
   async rollover(mode: Mode, name: string): Promise<DomainDetails> {
-    await transaction(this.deps.storage, async (trx) => {
-      const domain = await this.deps.store.lockDomain(trx, mode, name);
-      if (!domain) throw new AdminError(404, 'not_found', 'no such domain');
-      const now = Date.now();
+    await this.#change(mode, name, async (trx, domain, now) => {
       await this.deps.store.updateDomain(trx, domain.id, { keyRolloverRequired: true }, now);
       await recordEvent(trx, domain.id, { kind: 'rollover_requested', actor: OPERATOR }, now);
     });
     return this.get(mode, name);
+  }
+
+  /**
+   * Suspends (or resumes) a domain: while suspended, joins and removals are refused with
+   * DOM_SUSPENDED and no credentials are issued; leaves still work. Records the change once.
+   */
+  async suspend(mode: Mode, name: string, suspended: boolean, reason?: string): Promise<DomainDetails> {
+    await this.#change(mode, name, async (trx, domain, now) => {
+      if (domain.suspended === suspended) return;
+      await this.deps.store.updateDomain(trx, domain.id, { suspended }, now);
+      const detail = reason === undefined ? undefined : { reason };
+      await recordEvent(trx, domain.id, { kind: suspended ? 'suspended' : 'resumed', actor: OPERATOR, detail }, now);
+    });
+    return this.get(mode, name);
+  }
+
+  /** Forgets the removals counted against the domain's removal limit; answers how many. */
+  async resetRemovals(mode: Mode, name: string): Promise<{ forgotten: number }> {
+    return this.#change(mode, name, async (trx, domain, now) => {
+      const forgotten = await resetRemovals(trx, domain.id);
+      await recordEvent(trx, domain.id, { kind: 'removals_reset', actor: OPERATOR, detail: { forgotten } }, now);
+      return { forgotten };
+    });
+  }
+
+  /** Runs an operator change of a domain in one transaction, holding its lock. */
+  #change<T>(
+    mode: Mode,
+    name: string,
+    work: (trx: Kysely<Database>, domain: DomainRecord, now: number) => Promise<T>,
+  ): Promise<T> {
+    return transaction(this.deps.storage, async (trx) => {
+      const domain = await this.deps.store.lockDomain(trx, mode, name);
+      if (!domain) throw new AdminError(404, 'not_found', 'no such domain');
+      return work(trx, domain, Date.now());
+    });
   }
 
   /** A domain's events, newest first (docs/domain-server.md, "Events"). */
@@ -198,8 +252,9 @@ export interface DomainDetails {
   mode: Mode;
   name: string;
   serverUrl: string;
-  policy: { authRequired: boolean; authNamespace: string | null; maxMembership: number | null; disabled: boolean };
+  policy: Policy;
   members: number;
+  suspended: boolean;
   keyRolloverRequired: boolean;
   keyVersions: { version: number; createdAt: string }[];
   createdAt: string;
@@ -217,6 +272,7 @@ export interface EventSummary {
 
 export interface MemberSummary {
   guid: string;
+  label: string | null;
   machine: { slot: number; components: string[] };
   firstSeen: string;
   lastSeen: string;
@@ -227,13 +283,9 @@ function details(domain: DomainRecord, serverUrl: string, keyVersions: DomainDet
     mode: domain.mode,
     name: domain.name,
     serverUrl,
-    policy: {
-      authRequired: domain.authRequired,
-      authNamespace: domain.authNamespace,
-      maxMembership: domain.maxMembership,
-      disabled: domain.disabled,
-    },
+    policy: policyOf(domain),
     members: domain.memberCount,
+    suspended: domain.suspended,
     keyRolloverRequired: domain.keyRolloverRequired,
     keyVersions,
     createdAt: new Date(domain.createdAt).toISOString(),
@@ -255,10 +307,42 @@ function checkName(mode: Mode, name: string): void {
   }
 }
 
+function policyOf(domain: DomainRecord): Policy {
+  const limit = domain.removalLimit;
+  return {
+    authRequired: domain.authRequired,
+    authNamespace: domain.authNamespace,
+    maxMembership: domain.maxMembership,
+    disabled: domain.disabled,
+    removalLimit: limit && { removals: limit.removals, periodSeconds: limit.periodS },
+    evictAfterSeconds: domain.evictAfterS,
+    keyRetentionSeconds: domain.keyRetentionS,
+  };
+}
+
+/** The admin API's policy fields as the store's. */
+function toPatch(input: PolicyInput): PolicyPatch {
+  const { removalLimit, evictAfterSeconds, keyRetentionSeconds, ...same } = input;
+  return {
+    ...same,
+    ...(removalLimit !== undefined && {
+      removalLimit: removalLimit && { removals: removalLimit.removals, periodS: removalLimit.periodSeconds },
+    }),
+    ...(evictAfterSeconds !== undefined && { evictAfterS: evictAfterSeconds }),
+    ...(keyRetentionSeconds !== undefined && { keyRetentionS: keyRetentionSeconds }),
+  };
+}
+
 /** The policy fields `input` sets to a new value, or undefined when it sets none. */
 function policyChanges(domain: DomainRecord, input: PolicyInput): Record<string, unknown> | undefined {
+  const current = policyOf(domain);
+  // One spelling per value: a removal limit's members in one order.
+  const spelled = (value: unknown) => {
+    const limit = value as Policy['removalLimit'];
+    return JSON.stringify(limit?.removals ? { removals: limit.removals, periodSeconds: limit.periodSeconds } : value);
+  };
   const changed = Object.entries(input).filter(
-    ([field, value]) => value !== undefined && domain[field as keyof PolicyInput] !== value,
+    ([field, value]) => value !== undefined && spelled(current[field as keyof Policy]) !== spelled(value),
   );
   return changed.length > 0 ? Object.fromEntries(changed) : undefined;
 }

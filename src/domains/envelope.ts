@@ -5,13 +5,25 @@
  */
 import type { CryptoWorkers } from '../platform/crypto/crypto-workers.js';
 import { decodeJws } from '../platform/crypto/es256.js';
+import { hasControlCharacter, storableText } from '../platform/text.js';
 import { type AuthClaims, AuthTokenError, type AuthTokenVerifier } from '../platform/tokens/auth-tokens.js';
 import { DomainError } from './errors.js';
 import type { Machine, MachineTokens } from './machine-tokens.js';
 
 export type ProtocolVersion = 3 | 5;
-export type Operation = 'join' | 'leave';
+/** `members` and `remove` are Domus's household operations (docs/domain-protocol.md §14, §15). */
+export type Operation = 'join' | 'leave' | 'members' | 'remove';
 export type LeavePhase = 'preview' | 'commit';
+/** Operations in two phases: they carry `phase`, the others must not. */
+const PHASED: ReadonlySet<Operation> = new Set(['leave', 'remove']);
+const OPERATIONS: ReadonlySet<unknown> = new Set(['join', 'leave', 'members', 'remove']);
+
+/** The longest label a device may give itself at join (docs/domain-protocol.md §4.2). */
+export const MAX_LABEL_LENGTH = 64;
+/** Members answered per page: the default and the most a request may ask for. */
+export const MEMBERS_PAGE = { default: 50, max: 100 } as const;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const CURSOR = /^[A-Za-z0-9_-]{1,128}$/;
 
 export interface DomainRequest {
   ver: ProtocolVersion;
@@ -25,6 +37,13 @@ export interface DomainRequest {
   /** Why the auth token sent is not valid; policy.ts decides whether that matters. */
   authError: string | undefined;
   dn: string | undefined;
+  /** join: what the device calls itself, shown to its household. */
+  label: string | undefined;
+  /** remove: the GUID of the member to remove. */
+  member: string | undefined;
+  /** members: where the page starts (the previous page's `nextCursor`) and its size. */
+  cursor: string | undefined;
+  limit: number;
 }
 
 /** Answers whether (machine GUID, message id) was seen within the replay window. */
@@ -60,11 +79,15 @@ export class RequestVerifier {
       );
     }
     if (fields.op !== expected.op) throw new DomainError('REQ_MALFORMED', `this path takes op "${expected.op}"`);
-    if (expected.op === 'leave' && fields.phase === undefined) {
+    if (PHASED.has(expected.op) && fields.phase === undefined) {
       throw new DomainError('REQ_MALFORMED', 'phase must be "preview" or "commit"');
     }
-    if (expected.op === 'join' && fields.phase !== undefined)
-      throw new DomainError('REQ_MALFORMED', 'join takes no phase');
+    if (!PHASED.has(expected.op) && fields.phase !== undefined) {
+      throw new DomainError('REQ_MALFORMED', `${expected.op} takes no phase`);
+    }
+    if (expected.op === 'remove' && fields.member === undefined) {
+      throw new DomainError('REQ_MALFORMED', 'member must be the GUID of the member to remove');
+    }
 
     // 3. machine token from a trusted issuer, unexpired, binding a valid P-256 key; 4. the request
     // signed by that key. Both signatures are checked at once on the crypto workers; failures
@@ -118,16 +141,20 @@ export class RequestVerifier {
       auth,
       authError,
       dn: fields.dn,
+      label: fields.op === 'join' ? fields.label : undefined,
+      member: fields.op === 'remove' ? fields.member : undefined,
+      cursor: fields.op === 'members' ? fields.cursor : undefined,
+      limit: fields.limit ?? MEMBERS_PAGE.default,
     };
   }
 }
 
 function readFields(payload: Record<string, unknown>) {
-  const { ver, op, mt, mid, iat, at, dn, phase } = payload;
+  const { ver, op, mt, mid, iat, at, dn, phase, label, member, cursor, limit } = payload;
   const malformed = (what: string) => new DomainError('REQ_MALFORMED', what);
   if (!Number.isInteger(ver)) throw malformed('ver must be an integer');
   if (ver !== 3 && ver !== 5) throw new DomainError('REQ_UNSUPPORTED_VERSION', 'ver must be 3 or 5');
-  if (op !== 'join' && op !== 'leave') throw malformed('op must be "join" or "leave"');
+  if (!OPERATIONS.has(op)) throw malformed('op must be "join", "leave", "members" or "remove"');
   if (typeof mt !== 'string' || mt.length === 0 || mt.length > 8192) throw malformed('mt must be the machine token');
   if (typeof mid !== 'string' || !MESSAGE_ID.test(mid)) throw malformed('mid must be 16 to 64 printable characters');
   if (!Number.isInteger(iat) || (iat as number) < 0) throw malformed('iat must be seconds since the epoch');
@@ -139,6 +166,21 @@ function readFields(payload: Record<string, unknown>) {
   }
   if (phase !== undefined && phase !== 'preview' && phase !== 'commit')
     throw malformed('phase must be "preview" or "commit"');
+  if (label !== undefined && !isLabel(label)) {
+    throw malformed(`label must be 1 to ${MAX_LABEL_LENGTH} characters of text without control characters`);
+  }
+  if (member !== undefined && (typeof member !== 'string' || !GUID.test(member))) {
+    throw malformed('member must be a machine GUID (a lower-case UUID)');
+  }
+  if (cursor !== undefined && (typeof cursor !== 'string' || !CURSOR.test(cursor))) {
+    throw malformed('cursor must be the nextCursor of a members answer');
+  }
+  if (
+    limit !== undefined &&
+    (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > MEMBERS_PAGE.max)
+  ) {
+    throw malformed(`limit must be an integer from 1 to ${MEMBERS_PAGE.max}`);
+  }
   return {
     ver: ver as ProtocolVersion,
     op: op as Operation,
@@ -148,5 +190,20 @@ function readFields(payload: Record<string, unknown>) {
     at: at as string | undefined,
     dn: dn as string | undefined,
     phase: phase as LeavePhase | undefined,
+    label: label as string | undefined,
+    member: member as string | undefined,
+    cursor: cursor as string | undefined,
+    limit: limit as number | undefined,
   };
+}
+
+/** A label as a device may give it: short text a database stores as given, no control characters. */
+function isLabel(label: unknown): label is string {
+  return (
+    typeof label === 'string' &&
+    label.length >= 1 &&
+    label.length <= MAX_LABEL_LENGTH &&
+    storableText(label) &&
+    !hasControlCharacter(label)
+  );
 }

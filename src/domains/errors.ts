@@ -16,6 +16,12 @@ export const DOMAIN_ERRORS = {
   DOM_REG_DENIED: { code: 501, status: 403 },
   DOM_LIMIT_REACHED: { code: 502, status: 403 },
   DOM_AUTHENTICATION_REQUIRED: { code: 503, status: 401 },
+  /** Ours: the machine was removed or evicted; the device deletes this domain's credentials and licenses. */
+  DOM_NOT_MEMBER: { code: 504, status: 403 },
+  /** Ours: the domain's removal limit is used up; the answer names the next allowed time. */
+  DOM_REMOVAL_LIMITED: { code: 505, status: 429 },
+  /** Ours: the operator suspended the domain; joins and removals are refused, leaves work. */
+  DOM_SUSPENDED: { code: 506, status: 403 },
 } as const;
 
 export type DomainErrorName = keyof typeof DOMAIN_ERRORS;
@@ -30,6 +36,8 @@ export class DomainError extends Error {
     message: string,
     /** Whole seconds a client should wait before trying again, when that is known. */
     readonly retryAfterS?: number,
+    /** More members of the answer's `error` object (DOM_REMOVAL_LIMITED: `nextRemovalAt`). */
+    readonly details?: { nextRemovalAt?: string },
   ) {
     super(message);
     this.code = DOMAIN_ERRORS[errorName].code;

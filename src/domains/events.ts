@@ -10,9 +10,10 @@ import type { Database } from '../platform/storage/schema.js';
 type Db = Kysely<Database>;
 
 /**
- * What changed. `removed`, `evicted` and `suspended` name what an operator or another member does
- * to a registration; `rollover_requested` is an operator asking for a key rollover, `rolled_over`
- * the join that made the new key version.
+ * What changed. `removed` and `evicted` name what an operator, another member or a join into a
+ * full domain does to a registration; `suspended`, `resumed` and `removals_reset` are operator
+ * actions on the domain; `rollover_requested` is an operator asking for a key rollover,
+ * `rolled_over` the join that made the new key version.
  */
 export const EVENT_KINDS = [
   'created',
@@ -23,6 +24,8 @@ export const EVENT_KINDS = [
   'removed',
   'evicted',
   'suspended',
+  'resumed',
+  'removals_reset',
   'rollover_requested',
   'rolled_over',
 ] as const;

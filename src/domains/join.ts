@@ -1,6 +1,7 @@
 /**
  * Join (registration), docs/domain-protocol.md §8, in the RI's order: domain → authentication →
- * re-join name → disabled → membership → keys → credentials. Everything up to the keys runs in
+ * re-join name → former member → suspended → disabled → membership (evicting a stale member when
+ * the domain is full and its policy says so) → keys → credentials. Everything up to the keys runs in
  * one transaction under the domain row's lock, so a refused join changes nothing and member
  * limits hold across processes. Creating the domain and adding a membership take the request's
  * rate limits (limits.ts) in that transaction, and every change records its event there too
@@ -14,8 +15,16 @@ import type { DomainRequest } from './envelope.js';
 import { DomainError } from './errors.js';
 import { device, recordEvent } from './events.js';
 import { machinesMatch } from './machine-id.js';
-import { checkAuthentication, type DomainDeps, type DomainTarget, domainNameOf, serverUrlOf } from './policy.js';
+import {
+  checkAuthentication,
+  checkNotSuspended,
+  type DomainDeps,
+  type DomainTarget,
+  domainNameOf,
+  serverUrlOf,
+} from './policy.js';
 import type { DomainRecord, KeyRecord } from './records.js';
+import { retainedKeys } from './store.js';
 
 export interface JoinAnswer {
   ver: number;
@@ -39,6 +48,8 @@ export async function join(deps: DomainDeps, request: DomainRequest, target: Dom
       if (request.dn !== undefined && request.dn !== name) {
         throw new DomainError('DOM_REG_DENIED', 'the client holds credentials of another domain');
       }
+      if (request.dn !== undefined) await checkStillMember(deps, trx, domain, request.machine.guid);
+      checkNotSuspended(domain);
       if (domain.disabled) throw new DomainError('DOM_REG_DENIED', 'this domain is disabled');
 
       const { memberCount, released } = await admit(deps, trx, domain, request, now);
@@ -90,6 +101,7 @@ async function rejoin(deps: DomainDeps, request: DomainRequest, mode: DomainReco
     windowStart: deps.keys.windowStart(now),
     auth: request.auth,
     components: request.machine.components,
+    label: request.label,
   });
   return rejoined && { ...rejoined, rolledOver: false };
 }
@@ -139,11 +151,12 @@ async function admit(
   const identity = domain.mode === 'identity';
   const existing = await deps.store.findRegistration(trx, domain.id, guid);
   if (existing && (!identity || machinesMatch(existing.components, components))) {
-    await deps.store.touch(trx, domain.id, guid, now);
+    await deps.store.touch(trx, domain.id, existing, now, request.label);
     return { memberCount: domain.memberCount, released: false };
   }
 
   let memberCount = domain.memberCount;
+  let released = false;
   let machineRow: number | undefined;
   if (identity) {
     const machines = await deps.store.listMachines(trx, domain.id);
@@ -151,7 +164,11 @@ async function admit(
   }
   if (machineRow === undefined) {
     if (domain.maxMembership !== null && memberCount >= domain.maxMembership) {
-      throw new DomainError('DOM_LIMIT_REACHED', `this domain is limited to ${domain.maxMembership} machines`);
+      if (!(await evictStalest(deps, trx, { ...domain, memberCount }, guid, existing?.machineRow, now))) {
+        throw new DomainError('DOM_LIMIT_REACHED', `this domain is limited to ${domain.maxMembership} machines`);
+      }
+      memberCount--;
+      released = true;
     }
     await deps.limits.membership(trx, now);
     machineRow = await deps.store.addMachine(trx, domain.id, components, now);
@@ -162,16 +179,56 @@ async function admit(
 
   const actor = device(guid);
   if (!existing) {
-    await deps.store.addRegistration(trx, domain.id, guid, machineRow, now);
+    await deps.store.addRegistration(trx, domain.id, { guid, machineRow, label: request.label }, now);
+    await deps.store.forgetFormerMember(trx, domain.id, guid);
     await recordEvent(trx, domain.id, { kind: 'joined', actor, subject: guid }, now);
-    return { memberCount, released: false };
+    return { memberCount, released };
   }
   await deps.store.moveRegistration(trx, domain.id, guid, machineRow, now);
-  const released = (await deps.store.countRegistrationsOnMachine(trx, existing.machineRow)) === 0;
-  if (released) await deps.store.deleteMachine(trx, existing.machineRow);
-  const detail = { machineReleased: released };
+  const movedOff = (await deps.store.countRegistrationsOnMachine(trx, existing.machineRow)) === 0;
+  if (movedOff) await deps.store.deleteMachine(trx, existing.machineRow);
+  const detail = { machineReleased: movedOff };
   await recordEvent(trx, domain.id, { kind: 'moved', actor, subject: guid, detail }, now);
-  return { memberCount: released ? memberCount - 1 : memberCount, released };
+  return { memberCount: movedOff ? memberCount - 1 : memberCount, released: released || movedOff };
+}
+
+/**
+ * A re-join (`dn` sent: the device holds this domain's credentials) of a machine that was removed
+ * or evicted is told so, so that it deletes them (docs/domain-protocol.md §8.1). A join without
+ * `dn` is a new join, for a former member too.
+ */
+async function checkStillMember(deps: DomainDeps, trx: Kysely<Database>, domain: DomainRecord, guid: string) {
+  if (await deps.store.findRegistration(trx, domain.id, guid)) return;
+  const former = await deps.store.formerMember(trx, domain.id, guid);
+  if (former) throw new DomainError('DOM_NOT_MEMBER', `this machine was ${former} from the domain`);
+}
+
+/**
+ * A full domain with an `evictAfter` policy makes room by evicting its longest-unseen member
+ * when that one has not been seen for longer (docs/domain-server.md, "Stale members"): the
+ * eviction is a committed leave of every registration on that machine (slot freed, key rollover
+ * set), recorded as `evicted` with the joining device as actor. Never the joiner's own machine
+ * (`except`). Answers whether it evicted one; runs under the domain's lock, so the member limit
+ * holds across processes as it does for joins.
+ */
+async function evictStalest(
+  deps: DomainDeps,
+  trx: Kysely<Database>,
+  domain: DomainRecord,
+  joiner: string,
+  except: number | undefined,
+  now: number,
+): Promise<boolean> {
+  if (domain.evictAfterS === null) return false;
+  const stalest = await deps.store.stalestMachine(trx, domain, now - domain.evictAfterS * 1000, except);
+  if (!stalest) return false;
+  const guids = await deps.store.releaseMachine(trx, domain, stalest.machineRow, now);
+  await deps.store.markFormerMembers(trx, domain.id, guids, 'evicted', now);
+  const detail = { lastSeen: new Date(stalest.lastSeen).toISOString(), machineReleased: true };
+  for (const guid of guids) {
+    await recordEvent(trx, domain.id, { kind: 'evicted', actor: device(joiner), subject: guid, detail }, now);
+  }
+  return true;
 }
 
 /**
@@ -185,7 +242,14 @@ async function currentKeys(
   serverUrl: string,
   now: number,
 ): Promise<{ keys: KeyRecord[]; rolledOver: boolean }> {
-  const keys = await deps.store.listKeys(trx, domain.id);
+  const stored = await deps.store.listKeys(trx, domain.id);
+  // Versions past the key retention are destroyed rather than delivered (§10.3).
+  const keys = retainedKeys(stored, domain.keyRetentionS, now);
+  await deps.store.deleteKeys(
+    trx,
+    domain.id,
+    stored.filter((key) => !keys.includes(key)).map((key) => key.version),
+  );
   const rolledOver = keys.length > 0 && domain.keyRolloverRequired;
   if (keys.length === 0 || rolledOver) {
     const next = deps.keys.generate(domain.id, (keys.at(-1)?.version ?? 0) + 1, now);

@@ -9,8 +9,7 @@ import { transaction } from '../platform/storage/transaction.js';
 import type { DomainRequest } from './envelope.js';
 import { DomainError } from './errors.js';
 import { device, recordEvent } from './events.js';
-import { machinesMatch } from './machine-id.js';
-import { checkAuthentication, type DomainDeps, type DomainTarget, domainNameOf } from './policy.js';
+import { checkAuthentication, type DomainDeps, type DomainTarget, domainNameOf, requireMember } from './policy.js';
 import type { DomainRecord, RegistrationRecord } from './records.js';
 import type { DomainStore } from './store.js';
 
@@ -28,11 +27,7 @@ export async function leave(deps: DomainDeps, request: DomainRequest, target: Do
     if (!domain) throw new DomainError('DEREG_DENIED', 'no such domain');
     checkAuthentication(domain, request);
 
-    const registration = await deps.store.findRegistration(trx, domain.id, request.machine.guid);
-    if (!registration) throw new DomainError('DEREG_DENIED', 'this machine is not a member of the domain');
-    if (domain.mode === 'identity' && !machinesMatch(registration.components, request.machine.components)) {
-      throw new DomainError('DEREG_DENIED', 'this machine does not match the member machine');
-    }
+    const registration = await requireMember(deps, trx, domain, request);
 
     if (request.phase === 'preview') return { ver: request.ver, phase: 'preview', domain: { name }, allowed: true };
     const machineReleased = await releaseRegistration(deps.store, trx, domain, registration, now);

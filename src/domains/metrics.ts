@@ -7,8 +7,16 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Mode } from './records.js';
 
-/** A leave refused before its phase was read is `leave`. */
-export type CountedOperation = 'join' | 'leave-preview' | 'leave-commit' | 'leave';
+/** A leave or removal refused before its phase was read is `leave` or `remove`. */
+export type CountedOperation =
+  | 'join'
+  | 'leave-preview'
+  | 'leave-commit'
+  | 'leave'
+  | 'members'
+  | 'remove-preview'
+  | 'remove-commit'
+  | 'remove';
 
 export class DomainMetrics {
   readonly #operations: Counter<'operation' | 'mode' | 'outcome'>;
@@ -19,7 +27,7 @@ export class DomainMetrics {
     const registers = [registry];
     this.#operations = new Counter({
       name: 'domus_domain_operations_total',
-      help: 'Domain protocol joins and leaves answered, by operation, mode and outcome (ok or the error name).',
+      help: 'Domain protocol requests answered (join, leave, members, remove), by operation, mode and outcome (ok or the error name).',
       labelNames: ['operation', 'mode', 'outcome'],
       registers,
     });

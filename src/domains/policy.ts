@@ -2,15 +2,19 @@
  * Domain policy rules shared by join, leave and the admin API (docs/domain-server.md;
  * docs/domain-protocol.md §3, §6, §7).
  */
+import type { Kysely } from 'kysely';
 import type { PolicyDefaults } from '../platform/config.js';
 import type { Storage } from '../platform/storage/database.js';
-import { storableText } from '../platform/text.js';
+import type { Database } from '../platform/storage/schema.js';
+import { hasControlCharacter, storableText } from '../platform/text.js';
 import type { AuthClaims } from '../platform/tokens/auth-tokens.js';
 import type { DomainKeys } from './domain-keys.js';
+import type { DomainRequest } from './envelope.js';
 import { DomainError } from './errors.js';
 import type { JoinLimits } from './limits.js';
+import { machinesMatch } from './machine-id.js';
 import type { DomainMetrics } from './metrics.js';
-import type { DomainRecord, Mode } from './records.js';
+import type { DomainRecord, Mode, RegistrationRecord } from './records.js';
 import type { DomainStore } from './store.js';
 
 /** What join and leave need from the platform. */
@@ -81,14 +85,6 @@ export function isIdentityDomainName(name: string): boolean {
   );
 }
 
-function hasControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) return true;
-  }
-  return false;
-}
-
 /** The domain server URL a policy names for a domain: the base the client appends paths to. */
 export function serverUrlOf(publicRoot: string, mode: Mode, name: string): string {
   return mode === 'identity' ? publicRoot : `${publicRoot}/flashaccess/domainserver/${encodeURIComponent(name)}`;
@@ -138,4 +134,34 @@ export function authenticationProblem(domain: DomainRecord, presented: Presented
 export function checkAuthentication(domain: DomainRecord, presented: PresentedAuth): void {
   const problem = authenticationProblem(domain, presented);
   if (problem) throw problem;
+}
+
+/**
+ * The member checks of leave, members and remove (docs/domain-protocol.md §9): the machine's GUID
+ * is a registration of the domain and, in identity mode, the request comes from a machine that
+ * matches the one that registration is on. A GUID that was removed or evicted is told so
+ * (DOM_NOT_MEMBER), any other non-member is DEREG_DENIED.
+ */
+export async function requireMember(
+  deps: Pick<DomainDeps, 'store'>,
+  db: Kysely<Database>,
+  domain: DomainRecord,
+  request: Pick<DomainRequest, 'machine'>,
+): Promise<RegistrationRecord> {
+  const { guid, components } = request.machine;
+  const registration = await deps.store.findRegistration(db, domain.id, guid);
+  if (!registration) {
+    const former = await deps.store.formerMember(db, domain.id, guid);
+    if (former) throw new DomainError('DOM_NOT_MEMBER', `this machine was ${former} from the domain`);
+    throw new DomainError('DEREG_DENIED', 'this machine is not a member of the domain');
+  }
+  if (domain.mode === 'identity' && !machinesMatch(registration.components, components)) {
+    throw new DomainError('DEREG_DENIED', 'this machine does not match the member machine');
+  }
+  return registration;
+}
+
+/** A suspended domain refuses joins and removals (docs/domain-protocol.md §7). */
+export function checkNotSuspended(domain: DomainRecord): void {
+  if (domain.suspended) throw new DomainError('DOM_SUSPENDED', 'this domain is suspended by its operator');
 }

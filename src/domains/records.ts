@@ -19,6 +19,19 @@ export interface DomainRecord {
   memberCount: number;
   createdAt: number;
   updatedAt: number;
+  /** Suspended by the operator: joins and removals refused (DOM_SUSPENDED), leaves allowed. */
+  suspended: boolean;
+  /** At most `removals` removals of other members per `periodS` seconds; null = unlimited. */
+  removalLimit: RemovalLimit | null;
+  /** A full domain evicts its longest-unseen member when unseen this long; null = never. */
+  evictAfterS: number | null;
+  /** Superseded key versions are delivered this long after their successor; null = for ever. */
+  keyRetentionS: number | null;
+}
+
+export interface RemovalLimit {
+  removals: number;
+  periodS: number;
 }
 
 export interface PolicyPatch {
@@ -28,6 +41,10 @@ export interface PolicyPatch {
   keyRolloverRequired?: boolean;
   disabled?: boolean;
   memberCount?: number;
+  suspended?: boolean;
+  removalLimit?: RemovalLimit | null;
+  evictAfterS?: number | null;
+  keyRetentionS?: number | null;
 }
 
 export interface KeyRecord {
@@ -45,6 +62,7 @@ export interface RegistrationRecord {
   components: string[];
   firstSeen: number;
   lastSeen: number;
+  label: string | null;
 }
 
 export function toDomain(row: Selectable<DomainTable>): DomainRecord {
@@ -60,6 +78,13 @@ export function toDomain(row: Selectable<DomainTable>): DomainRecord {
     memberCount: row.member_count,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    suspended: row.suspended === 1,
+    removalLimit:
+      row.removal_limit === null || row.removal_period_s === null
+        ? null
+        : { removals: row.removal_limit, periodS: row.removal_period_s },
+    evictAfterS: row.evict_after_s,
+    keyRetentionS: row.key_retention_s,
   };
 }
 
@@ -69,6 +94,7 @@ export function toRegistration(row: {
   components: string;
   first_seen: number;
   last_seen: number;
+  label: string | null;
 }): RegistrationRecord {
   return {
     guid: row.guid,
@@ -76,6 +102,7 @@ export function toRegistration(row: {
     components: JSON.parse(row.components) as string[],
     firstSeen: Number(row.first_seen),
     lastSeen: Number(row.last_seen),
+    label: row.label,
   };
 }
 

@@ -17,12 +17,30 @@ import {
   type Mode,
   type PolicyPatch,
   type RegistrationRecord,
+  type RemovalLimit,
   toDomain,
   toKey,
   toRegistration,
 } from './records.js';
 
 type Db = Kysely<Database>;
+
+/**
+ * A member's last-seen time is written at most this often: a request of a member seen less than
+ * this long ago writes nothing for it (docs/domain-server.md, "Stale members").
+ */
+export const LAST_SEEN_RESOLUTION_MS = 5 * 60_000;
+
+/** The policy a domain is created with. */
+export interface NewDomainPolicy {
+  authRequired: boolean;
+  authNamespace: string | null;
+  maxMembership: number | null;
+  disabled: boolean;
+  removalLimit?: RemovalLimit | null;
+  evictAfterS?: number | null;
+  keyRetentionS?: number | null;
+}
 
 export class DomainStore {
   constructor(readonly dialect: Dialect) {}
@@ -49,13 +67,7 @@ export class DomainStore {
    * Inserts a domain with the given policy unless one of that mode and name exists (a concurrent
    * twin's, too); answers whether this insert made it.
    */
-  async createDomain(
-    db: Db,
-    mode: Mode,
-    name: string,
-    policy: { authRequired: boolean; authNamespace: string | null; maxMembership: number | null; disabled: boolean },
-    now: number,
-  ): Promise<boolean> {
+  async createDomain(db: Db, mode: Mode, name: string, policy: NewDomainPolicy, now: number): Promise<boolean> {
     const inserted = await db
       .insertInto('domains')
       .values({
@@ -69,6 +81,11 @@ export class DomainStore {
         member_count: 0,
         created_at: now,
         updated_at: now,
+        suspended: 0,
+        removal_limit: policy.removalLimit?.removals ?? null,
+        removal_period_s: policy.removalLimit?.periodS ?? null,
+        evict_after_s: policy.evictAfterS ?? null,
+        key_retention_s: policy.keyRetentionS ?? null,
       })
       .onConflict((oc) => oc.columns(['mode', 'name']).doNothing())
       .returning('id')
@@ -86,6 +103,13 @@ export class DomainStore {
         ...(patch.keyRolloverRequired !== undefined && { key_rollover_required: flag(patch.keyRolloverRequired) }),
         ...(patch.disabled !== undefined && { disabled: flag(patch.disabled) }),
         ...(patch.memberCount !== undefined && { member_count: patch.memberCount }),
+        ...(patch.suspended !== undefined && { suspended: flag(patch.suspended) }),
+        ...(patch.removalLimit !== undefined && {
+          removal_limit: patch.removalLimit?.removals ?? null,
+          removal_period_s: patch.removalLimit?.periodS ?? null,
+        }),
+        ...(patch.evictAfterS !== undefined && { evict_after_s: patch.evictAfterS }),
+        ...(patch.keyRetentionS !== undefined && { key_retention_s: patch.keyRetentionS }),
         updated_at: now,
       })
       .where('id', '=', id)
@@ -96,7 +120,7 @@ export class DomainStore {
     const row = await db
       .selectFrom('domain_registrations as r')
       .innerJoin('domain_machines as m', 'm.id', 'r.machine_row')
-      .select(['r.guid', 'r.machine_row', 'm.components', 'r.first_seen', 'r.last_seen'])
+      .select(['r.guid', 'r.machine_row', 'm.components', 'r.first_seen', 'r.last_seen', 'r.label'])
       .where('r.domain_id', '=', domainId)
       .where('r.guid', '=', guid)
       .executeTakeFirst();
@@ -123,10 +147,23 @@ export class DomainStore {
     return row.id;
   }
 
-  async addRegistration(db: Db, domainId: number, guid: string, machineRow: number, now: number): Promise<void> {
+  async addRegistration(
+    db: Db,
+    domainId: number,
+    registration: { guid: string; machineRow: number; label: string | undefined },
+    now: number,
+  ): Promise<void> {
+    const { guid, machineRow, label } = registration;
     await db
       .insertInto('domain_registrations')
-      .values({ domain_id: domainId, guid, machine_row: machineRow, first_seen: now, last_seen: now })
+      .values({
+        domain_id: domainId,
+        guid,
+        machine_row: machineRow,
+        first_seen: now,
+        last_seen: now,
+        label: label ?? null,
+      })
       .execute();
   }
 
@@ -141,14 +178,16 @@ export class DomainStore {
   }
 
   /**
-   * A domain, the registration of `guid` in it (when there is one) and every key version, in one
-   * round trip: the rows of the domain's keys, each carrying the domain and registration columns.
+   * A domain, the registration of `guid` in it (when there is one) and every key version it still
+   * delivers at `now` (retainedKeys), in one round trip: the rows of the domain's keys, each
+   * carrying the domain and registration columns.
    */
   async findForRejoin(
     db: Db,
     mode: Mode,
     name: string,
     guid: string,
+    now = Date.now(),
   ): Promise<{ domain: DomainRecord; registration: RegistrationRecord | undefined; keys: KeyRecord[] } | undefined> {
     const rows = await db
       .selectFrom('domains as d')
@@ -156,7 +195,7 @@ export class DomainStore {
       .leftJoin('domain_machines as m', 'm.id', 'r.machine_row')
       .leftJoin('domain_keys as k', 'k.domain_id', 'd.id')
       .selectAll('d')
-      .select(['r.guid', 'r.machine_row', 'm.components', 'r.first_seen', 'r.last_seen'])
+      .select(['r.guid', 'r.machine_row', 'm.components', 'r.first_seen', 'r.last_seen', 'r.label'])
       .select([
         'k.version',
         'k.public_key',
@@ -171,13 +210,13 @@ export class DomainStore {
       .execute();
     const first = rows[0];
     if (!first) return undefined;
-    const { guid: found, machine_row, components, first_seen, last_seen } = first;
+    const { guid: found, machine_row, components, first_seen, last_seen, label } = first;
     const registration =
       found !== null && machine_row !== null && components !== null && first_seen !== null && last_seen !== null
-        ? toRegistration({ guid: found, machine_row, components, first_seen, last_seen })
+        ? toRegistration({ guid: found, machine_row, components, first_seen, last_seen, label })
         : undefined;
-    const keys = rows.flatMap(keyOf);
-    return { domain: toDomain(first), registration, keys };
+    const domain = toDomain(first);
+    return { domain, registration, keys: retainedKeys(rows.flatMap(keyOf), domain.keyRetentionS, now) };
   }
 
   /**
@@ -192,25 +231,31 @@ export class DomainStore {
     attempt: RejoinAttempt,
   ): Promise<{ domain: DomainRecord; keys: KeyRecord[] } | undefined> {
     if (this.dialect === 'postgres') return rejoinInOneStatement(db, attempt);
-    const found = await this.findForRejoin(db, attempt.mode, attempt.name, attempt.guid);
-    if (!found || !rejoinAllowed(found, attempt)) return undefined;
-    await this.recordAndTouch(db, attempt.guid, attempt.mid, found.domain.id, attempt.now, attempt.since);
+    const found = await this.findForRejoin(db, attempt.mode, attempt.name, attempt.guid, attempt.now);
+    if (!found?.registration || !rejoinAllowed(found, attempt)) return undefined;
+    await this.recordMessage(db, attempt.guid, attempt.mid, attempt.now, attempt.since);
+    await this.touch(db, found.domain.id, found.registration, attempt.now);
     return { domain: found.domain, keys: found.keys };
   }
 
-  /** Records a message id (as recordMessage) and the registration's last-seen time. */
-  async recordAndTouch(db: Db, guid: string, mid: string, domainId: number, now: number, since: number): Promise<void> {
-    await this.recordMessage(db, guid, mid, now, since);
-    await this.touch(db, domainId, guid, now);
-  }
-
-  /** Records that a registration was seen now. */
-  async touch(db: Db, domainId: number, guid: string, now: number): Promise<void> {
+  /**
+   * Records that a registration was seen now, and the label it gave when it gave a new one;
+   * writes nothing when it was seen within LAST_SEEN_RESOLUTION_MS and the label is unchanged.
+   */
+  async touch(
+    db: Db,
+    domainId: number,
+    registration: Pick<RegistrationRecord, 'guid' | 'lastSeen' | 'label'>,
+    now: number,
+    label?: string,
+  ): Promise<void> {
+    const relabel = label !== undefined && label !== registration.label;
+    if (!relabel && registration.lastSeen > now - LAST_SEEN_RESOLUTION_MS) return;
     await db
       .updateTable('domain_registrations')
-      .set({ last_seen: now })
+      .set({ last_seen: now, ...(relabel && { label }) })
       .where('domain_id', '=', domainId)
-      .where('guid', '=', guid)
+      .where('guid', '=', registration.guid)
       .execute();
   }
 
@@ -229,6 +274,128 @@ export class DomainStore {
 
   async deleteMachine(db: Db, machineRow: number): Promise<void> {
     await db.deleteFrom('domain_machines').where('id', '=', machineRow).execute();
+  }
+
+  /** GUIDs registered on a slot (identity mode: the apps of one physical machine). */
+  async registrationsOnMachine(db: Db, machineRow: number): Promise<string[]> {
+    const rows = await db
+      .selectFrom('domain_registrations')
+      .select('guid')
+      .where('machine_row', '=', machineRow)
+      .orderBy('guid')
+      .execute();
+    return rows.map((row) => row.guid);
+  }
+
+  /**
+   * Deletes a slot and every registration on it, frees the slot and sets key rollover, as leaves
+   * of all of them would; answers the GUIDs it removed. `domain.memberCount` must be current.
+   */
+  async releaseMachine(db: Db, domain: DomainRecord, machineRow: number, now: number): Promise<string[]> {
+    const guids = await this.registrationsOnMachine(db, machineRow);
+    await db.deleteFrom('domain_registrations').where('machine_row', '=', machineRow).execute();
+    await this.deleteMachine(db, machineRow);
+    await this.updateDomain(db, domain.id, { memberCount: domain.memberCount - 1, keyRolloverRequired: true }, now);
+    return guids;
+  }
+
+  /**
+   * The member slot seen longest ago, when it was last seen before `before` (a slot's last-seen
+   * time is the latest of its registrations'), other than `except`.
+   */
+  async stalestMachine(
+    db: Db,
+    domain: DomainRecord,
+    before: number,
+    except: number | undefined,
+  ): Promise<{ machineRow: number; lastSeen: number } | undefined> {
+    if (domain.mode === 'anonymous') {
+      // One registration per slot: the (domain_id, last_seen) index finds it without a scan.
+      let query = db
+        .selectFrom('domain_registrations')
+        .select(['machine_row', 'last_seen'])
+        .where('domain_id', '=', domain.id)
+        .where('last_seen', '<', before)
+        .orderBy('last_seen')
+        .orderBy('guid')
+        .limit(1);
+      if (except !== undefined) query = query.where('machine_row', '!=', except);
+      const row = await query.executeTakeFirst();
+      return row && { machineRow: row.machine_row, lastSeen: Number(row.last_seen) };
+    }
+    let query = db
+      .selectFrom('domain_registrations')
+      .select(['machine_row', (eb) => eb.fn.max('last_seen').as('seen')])
+      .where('domain_id', '=', domain.id)
+      .groupBy('machine_row')
+      .having((eb) => eb.fn.max('last_seen'), '<', before)
+      .orderBy('seen')
+      .orderBy('machine_row')
+      .limit(1);
+    if (except !== undefined) query = query.where('machine_row', '!=', except);
+    const row = await query.executeTakeFirst();
+    return row && { machineRow: row.machine_row, lastSeen: Number(row.seen) };
+  }
+
+  /** A page of a domain's registrations in GUID order, after `after` (docs/domain-protocol.md §14). */
+  async listRegistrations(
+    db: Db,
+    domainId: number,
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ guid: string; machineRow: number; label: string | null; firstSeen: number; lastSeen: number }[]> {
+    let query = db
+      .selectFrom('domain_registrations')
+      .select(['guid', 'machine_row', 'label', 'first_seen', 'last_seen'])
+      .where('domain_id', '=', domainId)
+      .orderBy('guid')
+      .limit(limit);
+    if (after !== undefined) query = query.where('guid', '>', after);
+    const rows = await query.execute();
+    return rows.map((row) => ({
+      guid: row.guid,
+      machineRow: row.machine_row,
+      label: row.label,
+      firstSeen: Number(row.first_seen),
+      lastSeen: Number(row.last_seen),
+    }));
+  }
+
+  /** Marks GUIDs removed or evicted from a domain, so that their next call is DOM_NOT_MEMBER. */
+  async markFormerMembers(
+    db: Db,
+    domainId: number,
+    guids: string[],
+    reason: 'removed' | 'evicted',
+    now: number,
+  ): Promise<void> {
+    if (guids.length === 0) return;
+    await db
+      .insertInto('domain_former_members')
+      .values(guids.map((guid) => ({ domain_id: domainId, guid, at: now, reason })))
+      .onConflict((oc) => oc.columns(['domain_id', 'guid']).doUpdateSet({ at: now, reason }))
+      .execute();
+  }
+
+  /** Why a GUID is no longer a member of a domain, when it was removed or evicted. */
+  async formerMember(db: Db, domainId: number, guid: string): Promise<'removed' | 'evicted' | undefined> {
+    const row = await db
+      .selectFrom('domain_former_members')
+      .select('reason')
+      .where('domain_id', '=', domainId)
+      .where('guid', '=', guid)
+      .executeTakeFirst();
+    return row?.reason;
+  }
+
+  /** A former member joined again: it is a member like any other. */
+  async forgetFormerMember(db: Db, domainId: number, guid: string): Promise<void> {
+    await db.deleteFrom('domain_former_members').where('domain_id', '=', domainId).where('guid', '=', guid).execute();
+  }
+
+  async purgeFormerMembers(db: Db, before: number): Promise<number> {
+    const result = await db.deleteFrom('domain_former_members').where('at', '<', before).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async listKeys(db: Db, domainId: number): Promise<KeyRecord[]> {
@@ -254,6 +421,34 @@ export class DomainStore {
         created_at: key.createdAt,
       })
       .execute();
+  }
+
+  /** Destroys key versions of a domain: their private keys are gone with their rows. */
+  async deleteKeys(db: Db, domainId: number, versions: number[]): Promise<void> {
+    if (versions.length === 0) return;
+    await db.deleteFrom('domain_keys').where('domain_id', '=', domainId).where('version', 'in', versions).execute();
+  }
+
+  /**
+   * Destroys, across all domains, the superseded key versions past their domain's key retention
+   * (a newer version was made more than key_retention_s ago); answers how many.
+   */
+  async destroyExpiredKeys(db: Db, now: number): Promise<number> {
+    const result = await db
+      .deleteFrom('domain_keys as k')
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('domain_keys as n')
+            .innerJoin('domains as d', 'd.id', 'n.domain_id')
+            .select(sql<number>`1`.as('one'))
+            .whereRef('n.domain_id', '=', 'k.domain_id')
+            .whereRef('n.version', '>', 'k.version')
+            .where('d.key_retention_s', 'is not', null)
+            .where(sql<boolean>`n.created_at + d.key_retention_s * 1000 <= ${now}`),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async saveCertificate(db: Db, domainId: number, version: number, certificate: Buffer, notBefore: number) {
@@ -315,6 +510,20 @@ export interface RejoinAttempt {
   auth: AuthClaims | undefined;
   /** The request's machine ID: an identity member re-joins only from a machine that matches its own. */
   components: string[];
+  /** The label the request gives; a new one is written on the locked path. */
+  label: string | undefined;
+}
+
+/**
+ * The key versions a domain still delivers: the newest, and each older one until its successor is
+ * older than the domain's key retention (docs/domain-protocol.md §10.3). `keys` ascend by version.
+ */
+export function retainedKeys<K extends { createdAt: number }>(keys: K[], retentionS: number | null, now: number): K[] {
+  if (retentionS === null) return keys;
+  return keys.filter((_key, i) => {
+    const successor = keys[i + 1];
+    return successor === undefined || successor.createdAt + retentionS * 1000 > now;
+  });
 }
 
 /**
@@ -332,6 +541,8 @@ export function rejoinAllowed(
   return (
     registration !== undefined &&
     (domain.mode === 'anonymous' || machinesMatch(registration.components, attempt.components)) &&
+    (attempt.label === undefined || attempt.label === registration.label) &&
+    !domain.suspended &&
     !domain.disabled &&
     !domain.keyRolloverRequired &&
     authenticationProblem(domain, attempt) === undefined &&
@@ -351,7 +562,13 @@ async function rejoinInOneStatement(db: Db, a: RejoinAttempt) {
     with d as (
       select * from domains where mode = ${a.mode} and name = ${a.name}
     ), k as (
-      select * from domain_keys where domain_id = (select id from d)
+      -- the versions still delivered: the newest, and the older ones within the key retention
+      select * from (
+        select dk.*, lead(dk.created_at) over (order by dk.version) as superseded_at
+        from domain_keys dk where dk.domain_id = (select id from d)
+      ) versions
+      where superseded_at is null or (select key_retention_s from d) is null
+        or superseded_at + (select key_retention_s from d) * 1000 > ${a.now}
     ), allowed as (
       select 1 from d
       where case when d.mode = 'anonymous'
@@ -364,7 +581,10 @@ async function rejoinInOneStatement(db: Db, a: RejoinAttempt) {
                 >= (2 * least(jsonb_array_length(m.components::jsonb), cardinality(${a.components}::text[])) + 2) / 3
           )
         end
-        and d.disabled = 0 and d.key_rollover_required = 0
+        and (${a.label ?? null}::text is null or exists (
+          select 1 from domain_registrations where domain_id = d.id and guid = ${a.guid} and label = ${a.label ?? null}
+        ))
+        and d.suspended = 0 and d.disabled = 0 and d.key_rollover_required = 0
         and (d.auth_required = 0
           or (${namespace}::text is not null and (d.auth_namespace is null or d.auth_namespace = ${namespace})))
         and exists (select 1 from k)
@@ -379,6 +599,7 @@ async function rejoinInOneStatement(db: Db, a: RejoinAttempt) {
     ), touched as (
       update domain_registrations set last_seen = ${a.now}
       where domain_id = (select id from d) and guid = ${a.guid} and exists (select 1 from recorded)
+        and last_seen <= ${a.now - LAST_SEEN_RESOLUTION_MS}
       returning 1
     )
     select d.*, k.version, k.public_key, k.sealed_private, k.certificate, k.certificate_not_before,

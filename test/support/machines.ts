@@ -75,9 +75,15 @@ export function domainRequest(
 }
 
 /** Paths of the protocol for a mode and protocol version. */
-export function protocolUrl(url: string, op: 'join' | 'leave', target: { anonymous?: string }, ver: 3 | 5 = 5): string {
+export function protocolUrl(
+  url: string,
+  op: 'join' | 'leave' | 'members' | 'remove',
+  target: { anonymous?: string },
+  ver: 3 | 5 = 5,
+): string {
   const base = target.anonymous ? `${url}/flashaccess/domainserver/${encodeURIComponent(target.anonymous)}` : url;
-  return `${base}/flashaccess/${op === 'join' ? 'domain' : 'dereg'}/${ver === 5 ? 'v4' : 'v3'}`;
+  const segment = { join: 'domain', leave: 'dereg', members: 'members', remove: 'remove' }[op];
+  return `${base}/flashaccess/${segment}/${ver === 5 ? 'v4' : 'v3'}`;
 }
 
 export async function post(url: string, body: string, contentType = 'application/jose') {

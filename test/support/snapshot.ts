@@ -10,6 +10,8 @@ const TABLES = [
   'domain_registrations',
   'seen_messages',
   'domain_events',
+  'domain_removals',
+  'domain_former_members',
   'server_keys',
 ] as const;
 

@@ -8,11 +8,25 @@ import { EVENT_KINDS } from '../events.js';
 const Mode = Type.Union([Type.Literal('anonymous'), Type.Literal('identity')]);
 const DomainParams = Type.Object({ mode: Mode, name: Type.String({ minLength: 1, maxLength: 512 }) });
 
+/** Ten years: the longest period, eviction delay or key retention a policy takes. */
+const TEN_YEARS_S = 315_360_000;
+
+const RemovalLimit = Type.Object(
+  {
+    removals: Type.Integer({ minimum: 1, maximum: 1000, description: 'removals of other members allowed' }),
+    periodSeconds: Type.Integer({ minimum: 60, maximum: TEN_YEARS_S, description: 'per this sliding period' }),
+  },
+  { additionalProperties: false },
+);
+
 const Policy = Type.Object({
   authRequired: Type.Boolean(),
   authNamespace: Nullable(Type.String()),
   maxMembership: Nullable(Type.Integer()),
   disabled: Type.Boolean(),
+  removalLimit: Nullable(RemovalLimit),
+  evictAfterSeconds: Nullable(Type.Integer()),
+  keyRetentionSeconds: Nullable(Type.Integer()),
 });
 
 const DomainDetails = Type.Object({
@@ -21,6 +35,7 @@ const DomainDetails = Type.Object({
   serverUrl: Type.String(),
   policy: Policy,
   members: Type.Integer(),
+  suspended: Type.Boolean(),
   keyRolloverRequired: Type.Boolean(),
   keyVersions: Type.Array(Type.Object({ version: Type.Integer(), createdAt: Type.String({ format: 'date-time' }) })),
   createdAt: Type.String({ format: 'date-time' }),
@@ -46,6 +61,15 @@ const PolicyInput = Type.Object(
     authNamespace: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 256 }))),
     maxMembership: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
     disabled: Type.Optional(Type.Boolean()),
+    removalLimit: Type.Optional(Nullable(RemovalLimit)),
+    evictAfterSeconds: Type.Optional(
+      Nullable(Type.Integer({ minimum: 3600, maximum: TEN_YEARS_S, description: 'evict a member unseen this long' })),
+    ),
+    keyRetentionSeconds: Type.Optional(
+      Nullable(
+        Type.Integer({ minimum: 0, maximum: TEN_YEARS_S, description: 'deliver a superseded key version this long' }),
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -149,6 +173,7 @@ export async function adminRoutes(app: HttpServer, deps: { admin: DomainAdmin; g
             items: Type.Array(
               Type.Object({
                 guid: Type.String(),
+                label: Nullable(Type.String({ description: 'what the device called itself at join; not trusted' })),
                 machine: Type.Object({ slot: Type.Integer(), components: Type.Array(Type.String()) }),
                 firstSeen: Type.String({ format: 'date-time' }),
                 lastSeen: Type.String({ format: 'date-time' }),
@@ -215,5 +240,53 @@ export async function adminRoutes(app: HttpServer, deps: { admin: DomainAdmin; g
       },
     },
     async (request) => admin.rollover(request.params.mode, request.params.name),
+  );
+
+  app.post(
+    '/domains/:mode/:name/suspend',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'suspend a domain: joins and removals are refused (DOM_SUSPENDED), leaves still work',
+        params: DomainParams,
+        body: Type.Optional(
+          Type.Object(
+            { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) },
+            { additionalProperties: false },
+          ),
+        ),
+        response: { 200: DomainDetails, ...errors },
+      },
+    },
+    async (request) => admin.suspend(request.params.mode, request.params.name, true, request.body?.reason),
+  );
+
+  app.post(
+    '/domains/:mode/:name/resume',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'resume a suspended domain',
+        params: DomainParams,
+        response: { 200: DomainDetails, ...errors },
+      },
+    },
+    async (request) => admin.suspend(request.params.mode, request.params.name, false),
+  );
+
+  app.post(
+    '/domains/:mode/:name/removals/reset',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "reset the domain's removal limit: the removals counted so far are forgotten",
+        params: DomainParams,
+        response: { 200: Type.Object({ forgotten: Type.Integer() }), ...errors },
+      },
+    },
+    async (request) => admin.resetRemovals(request.params.mode, request.params.name),
   );
 }

@@ -8,17 +8,27 @@ import { Type } from 'typebox';
 import type { HttpServer } from '../../platform/http/server.js';
 import { isStorageUnavailable, RETRY_AFTER_S } from '../../platform/storage/unavailable.js';
 import type { DomainCa } from '../domain-ca.js';
-import type { LeavePhase, Operation, ProtocolVersion, RequestVerifier } from '../envelope.js';
+import type { DomainRequest, LeavePhase, Operation, ProtocolVersion, RequestVerifier } from '../envelope.js';
 import { DomainError } from '../errors.js';
 import { individualize } from '../individualization.js';
 import { join } from '../join.js';
 import { leave } from '../leave.js';
 import type { DomainLimits } from '../limits.js';
 import type { MachineTokens } from '../machine-tokens.js';
+import { listMembers, removeMember } from '../members.js';
 import type { CountedOperation } from '../metrics.js';
 import { ANONYMOUS_DOMAIN_NAME, ANONYMOUS_DOMAIN_NAME_RULE, type DomainDeps, type DomainTarget } from '../policy.js';
 import type { Mode } from '../records.js';
-import { IndividualizationAnswer, JoinAnswer, JoseBody, LeaveAnswer, ProtocolError, ServerVersion } from './schemas.js';
+import {
+  IndividualizationAnswer,
+  JoinAnswer,
+  JoseBody,
+  LeaveAnswer,
+  MembersAnswer,
+  ProtocolError,
+  RemoveAnswer,
+  ServerVersion,
+} from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -41,7 +51,19 @@ export interface ProtocolRouteDeps {
 }
 
 const PATH_VERSIONS: Record<string, ProtocolVersion> = { v3: 3, v4: 5 };
-const OPERATIONS: Record<string, Operation> = { domain: 'join', dereg: 'leave' };
+/**
+ * Each operation's path segment and path versions: the RI's join and leave on v3 and v4, the
+ * household's members and remove (Domus's, §14–§15) on v4 only.
+ */
+const OPERATIONS: { segment: string; op: Operation; paths: string[] }[] = [
+  { segment: 'domain', op: 'join', paths: ['v3', 'v4'] },
+  { segment: 'dereg', op: 'leave', paths: ['v3', 'v4'] },
+  { segment: 'members', op: 'members', paths: ['v4'] },
+  { segment: 'remove', op: 'remove', paths: ['v4'] },
+];
+const ANSWERS = { join: JoinAnswer, leave: LeaveAnswer, members: MembersAnswer, remove: RemoveAnswer };
+const EXTENSIONS = ['members', 'remove'];
+const LIMITED: ReadonlySet<Operation> = new Set(['join', 'remove']);
 const ERROR_RESPONSES = {
   400: ProtocolError,
   401: ProtocolError,
@@ -53,10 +75,22 @@ const ERROR_RESPONSES = {
 
 export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): Promise<void> {
   const { metrics } = deps.domain;
+  const operate = (op: Operation, request: DomainRequest, target: DomainTarget, ip: string) => {
+    switch (op) {
+      case 'join':
+        return join({ ...deps.domain, limits: deps.limits.of(request.machine.guid, ip) }, request, target);
+      case 'leave':
+        return leave(deps.domain, request, target);
+      case 'members':
+        return listMembers(deps.domain, request, target);
+      case 'remove':
+        return removeMember(deps.domain, request, target);
+    }
+  };
   // The phase of each leave whose request verified: its failures count under it.
   const phases = new WeakMap<FastifyRequest, LeavePhase>();
   const operationOf = (op: Operation, phase: LeavePhase | undefined): CountedOperation =>
-    op === 'join' ? 'join' : phase ? `leave-${phase}` : 'leave';
+    op === 'leave' || op === 'remove' ? (phase ? `${op}-${phase}` : op) : op;
   /** Counts a request of a counted route: `ok` or the error name it was answered with. */
   const count = (request: FastifyRequest, outcome: string) => {
     const counted = request.routeOptions.config.counted;
@@ -76,7 +110,7 @@ export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): 
       if (error.retryAfterS !== undefined) reply.header('retry-after', String(error.retryAfterS));
       return reply
         .status(error.status)
-        .send({ ver, error: { code: error.code, name: error.errorName, message: error.message } });
+        .send({ ver, error: { code: error.code, name: error.errorName, message: error.message, ...error.details } });
     }
     if (error.statusCode !== undefined && error.statusCode < 500) {
       count(request, 'REQ_MALFORMED');
@@ -100,29 +134,21 @@ export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): 
     return reply.status(500).send({ ver, error: { code: 0, name: 'SERVER_ERROR', message: 'internal server error' } });
   });
 
-  for (const [segment, op] of Object.entries(OPERATIONS)) {
-    for (const [pathVersion, ver] of Object.entries(PATH_VERSIONS)) {
+  for (const { segment, op, paths } of OPERATIONS) {
+    for (const pathVersion of paths) {
+      const ver = PATH_VERSIONS[pathVersion] as ProtocolVersion;
       const schema = {
         tags: ['domain protocol'],
         consumes: ['application/jose'],
         body: JoseBody,
-        response:
-          op === 'join'
-            ? { 200: JoinAnswer, ...ERROR_RESPONSES, 429: ProtocolError }
-            : { 200: LeaveAnswer, ...ERROR_RESPONSES },
+        // A join takes rate limits, a removal the domain's removal limit: both may answer 429.
+        response: { 200: ANSWERS[op], ...ERROR_RESPONSES, ...(LIMITED.has(op) && { 429: ProtocolError }) },
       };
       const handle = (target: (request: FastifyRequest) => DomainTarget) => async (request: FastifyRequest) => {
         const domain = target(request);
         const verified = await deps.verifier.verify(joseBody(request), { ver, op });
         if (verified.phase) phases.set(request, verified.phase);
-        const answer =
-          op === 'leave'
-            ? await leave(deps.domain, verified, domain)
-            : await join(
-                { ...deps.domain, limits: deps.limits.of(verified.machine.guid, request.ip) },
-                verified,
-                domain,
-              );
+        const answer = await operate(op, verified, domain, request.ip);
         metrics.operation(operationOf(op, verified.phase), domain.mode, 'ok');
         return answer;
       };
@@ -143,7 +169,7 @@ export async function protocolRoutes(app: HttpServer, deps: ProtocolRouteDeps): 
     }
   }
 
-  const serverVersion = async () => ({ protocolVersions: [3, 5], server: deps.serverName });
+  const serverVersion = async () => ({ protocolVersions: [3, 5], server: deps.serverName, extensions: EXTENSIONS });
   const versionSchema = { tags: ['domain protocol'], response: { 200: ServerVersion } };
   app.get('/flashaccess/getServerVersion/v3', { schema: versionSchema }, serverVersion);
   app.get(

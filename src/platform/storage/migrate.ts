@@ -18,6 +18,7 @@ import * as logoutHandover from './migrations/2026-12-01-01-logout-handover.js';
 import * as throttleNamespaces from './migrations/2026-12-05-02-throttle-namespaces.js';
 import * as identityDomainNames from './migrations/2026-12-05-03-identity-domain-names.js';
 import * as domainEvents from './migrations/2026-12-06-01-domain-events.js';
+import * as householdDevices from './migrations/2026-12-06-02-household-devices.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-01-domains': domains,
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-05-02-throttle-namespaces': throttleNamespaces,
   '2026-12-05-03-identity-domain-names': identityDomainNames,
   '2026-12-06-01-domain-events': domainEvents,
+  '2026-12-06-02-household-devices': householdDevices,
 };
 
 /** An auto-increment integer primary key `id`, spelled for the dialect at hand. */

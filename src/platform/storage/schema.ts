@@ -14,6 +14,8 @@ export interface Database {
   domain_registrations: DomainRegistrationTable;
   seen_messages: SeenMessageTable;
   domain_events: DomainEventTable;
+  domain_removals: DomainRemovalTable;
+  domain_former_members: DomainFormerMemberTable;
   service_providers: ServiceProviderTable;
   mvpds: MvpdTable;
   integrations: IntegrationTable;
@@ -50,6 +52,15 @@ export interface DomainTable {
   member_count: number;
   created_at: number;
   updated_at: number;
+  /** Operator suspension: joins and removals refused, leaves allowed. */
+  suspended: number;
+  /** At most removal_limit removals of other members per removal_period_s seconds; null = no limit. */
+  removal_limit: number | null;
+  removal_period_s: number | null;
+  /** A full domain evicts a member unseen for longer than this many seconds; null = never. */
+  evict_after_s: number | null;
+  /** Superseded key versions are delivered this many seconds after their successor; null = for ever. */
+  key_retention_s: number | null;
 }
 
 /** Every key pair a domain ever had (the RI's DomainKeys). */
@@ -84,7 +95,25 @@ export interface DomainRegistrationTable {
   guid: string;
   machine_row: number;
   first_seen: number;
+  /** Updated at most once per LAST_SEEN_RESOLUTION_MS (store.ts). */
   last_seen: number;
+  /** What the device called itself at join; shown to the household, never trusted. */
+  label: string | null;
+}
+
+/** A removal of a member by another member, counted against the domain's removal limit. */
+export interface DomainRemovalTable {
+  id: Generated<number>;
+  domain_id: number;
+  at: number;
+}
+
+/** A machine GUID removed or evicted from a domain: answered DOM_NOT_MEMBER until it joins again. */
+export interface DomainFormerMemberTable {
+  domain_id: number;
+  guid: string;
+  at: number;
+  reason: 'removed' | 'evicted';
 }
 
 /** One membership change of a domain: who did what, when (docs/domain-server.md, "Events"). */

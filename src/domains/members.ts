@@ -1,0 +1,128 @@
+/**
+ * The household's own operations (docs/domain-protocol.md §14, §15): a member lists the domain's
+ * members and removes another one, in two phases like a leave. Both pass the member checks of a
+ * leave (policy.ts, requireMember); a removal also needs an unsuspended domain and a removal left
+ * in the domain's limit (removal-limit.ts). A removal commits like a leave of every registration on
+ * the removed member's machine (its slot freed, key rollover set), marks them former members
+ * (their next call is DOM_NOT_MEMBER) and records a `removed` event for each, the remover as actor.
+ */
+import { transaction } from '../platform/storage/transaction.js';
+import type { DomainRequest } from './envelope.js';
+import { DomainError } from './errors.js';
+import { device, recordEvent } from './events.js';
+import {
+  checkAuthentication,
+  checkNotSuspended,
+  type DomainDeps,
+  type DomainTarget,
+  domainNameOf,
+  requireMember,
+} from './policy.js';
+import { checkRemovalLimit, recordRemoval } from './removal-limit.js';
+
+export interface MemberEntry {
+  guid: string;
+  label: string | null;
+  firstSeen: string;
+  lastSeen: string;
+  /** Whether this entry is the requesting machine. */
+  self: boolean;
+}
+
+export interface MembersAnswer {
+  ver: number;
+  domain: { name: string; members: number; maxMembership: number | null };
+  members: MemberEntry[];
+  nextCursor: string | null;
+}
+
+export type RemoveAnswer =
+  | { ver: number; phase: 'preview'; domain: { name: string }; member: string; allowed: true }
+  | {
+      ver: number;
+      phase: 'commit';
+      domain: { name: string };
+      member: string;
+      removed: string[];
+      machineReleased: true;
+    };
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export async function listMembers(
+  deps: DomainDeps,
+  request: DomainRequest,
+  target: DomainTarget,
+): Promise<MembersAnswer> {
+  const name = domainNameOf(target, request);
+  const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+  return transaction(deps.storage, async (trx) => {
+    const now = Date.now();
+    await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
+    const domain = await deps.store.findDomain(trx, target.mode, name);
+    if (!domain) throw new DomainError('DEREG_DENIED', 'no such domain');
+    checkAuthentication(domain, request);
+    const self = await requireMember(deps, trx, domain, request);
+    await deps.store.touch(trx, domain.id, self, now);
+
+    const rows = await deps.store.listRegistrations(trx, domain.id, after, request.limit + 1);
+    const page = rows.slice(0, request.limit);
+    const last = page.at(-1);
+    return {
+      ver: request.ver,
+      domain: { name, members: domain.memberCount, maxMembership: domain.maxMembership },
+      members: page.map((row) => ({
+        guid: row.guid,
+        label: row.label,
+        firstSeen: new Date(row.firstSeen).toISOString(),
+        lastSeen: new Date(row.guid === self.guid ? Math.max(row.lastSeen, now) : row.lastSeen).toISOString(),
+        self: row.guid === self.guid,
+      })),
+      nextCursor: rows.length > request.limit && last ? Buffer.from(last.guid).toString('base64url') : null,
+    };
+  });
+}
+
+export async function removeMember(
+  deps: DomainDeps,
+  request: DomainRequest,
+  target: DomainTarget,
+): Promise<RemoveAnswer> {
+  const name = domainNameOf(target, request);
+  const member = request.member;
+  if (member === undefined) throw new DomainError('REQ_MALFORMED', 'member must be the GUID of the member to remove');
+  return transaction(deps.storage, async (trx) => {
+    const now = Date.now();
+    await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
+    const domain = await deps.store.lockDomain(trx, target.mode, name);
+    if (!domain) throw new DomainError('DEREG_DENIED', 'no such domain');
+    checkAuthentication(domain, request);
+    const self = await requireMember(deps, trx, domain, request);
+    checkNotSuspended(domain);
+    const removed = await deps.store.findRegistration(trx, domain.id, member);
+    if (!removed) throw new DomainError('DEREG_DENIED', 'no such member of the domain');
+    if (removed.machineRow === self.machineRow) {
+      throw new DomainError('DEREG_DENIED', 'a member cannot remove the machine it runs on: leave instead');
+    }
+    await checkRemovalLimit(trx, domain, now);
+    await deps.store.touch(trx, domain.id, self, now);
+    if (request.phase === 'preview') {
+      return { ver: request.ver, phase: 'preview', domain: { name }, member, allowed: true };
+    }
+
+    const guids = await deps.store.releaseMachine(trx, domain, removed.machineRow, now);
+    await deps.store.markFormerMembers(trx, domain.id, guids, 'removed', now);
+    await recordRemoval(trx, domain, now);
+    for (const guid of guids) {
+      const detail = { machineReleased: true };
+      await recordEvent(trx, domain.id, { kind: 'removed', actor: device(self.guid), subject: guid, detail }, now);
+    }
+    return { ver: request.ver, phase: 'commit', domain: { name }, member, removed: guids, machineReleased: true };
+  });
+}
+
+function decodeCursor(cursor: string): string {
+  const guid = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!GUID.test(guid)) throw new DomainError('REQ_MALFORMED', 'cursor must be the nextCursor of a members answer');
+  return guid;
+}
