@@ -89,5 +89,5 @@ export function protocolUrl(
 export async function post(url: string, body: string, contentType = 'application/jose') {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
   // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
-  return { status: response.status, body: (await response.json().catch(() => null)) as any };
+  return { status: response.status, headers: response.headers, body: (await response.json().catch(() => null)) as any };
 }

@@ -250,16 +250,18 @@ export async function adminRoutes(app: HttpServer, deps: { admin: DomainAdmin; g
         security,
         summary: 'suspend a domain: joins and removals are refused (DOM_SUSPENDED), leaves still work',
         params: DomainParams,
-        body: Type.Optional(
-          Type.Object(
-            { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) },
-            { additionalProperties: false },
-          ),
+        body: Type.Object(
+          { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) },
+          { additionalProperties: false, description: 'optional; recorded in the `suspended` event' },
         ),
         response: { 200: DomainDetails, ...errors },
       },
+      // The body is optional: none is an empty one.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
     },
-    async (request) => admin.suspend(request.params.mode, request.params.name, true, request.body?.reason),
+    async (request) => admin.suspend(request.params.mode, request.params.name, true, request.body.reason),
   );
 
   app.post(
