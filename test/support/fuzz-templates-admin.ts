@@ -46,12 +46,20 @@ export function adminTemplates(f: Fixtures): Template[] {
           headers: admin(),
           body: {
             kind: 'json',
-            value: { ...policy },
+            value: {
+              ...policy,
+              removalLimit: { removals: 1, periodSeconds: 86_400 },
+              evictAfterSeconds: 86_400,
+              keyRetentionSeconds: null,
+            },
             types: {
               authRequired: ['boolean'],
               authNamespace: ['string', 'null'],
               maxMembership: ['integer', 'null'],
               disabled: ['boolean'],
+              removalLimit: ['object', 'null'],
+              evictAfterSeconds: ['integer', 'null'],
+              keyRetentionSeconds: ['integer', 'null'],
             },
             required: [],
           },
@@ -98,6 +106,30 @@ export function adminTemplates(f: Fixtures): Template[] {
       auth: 'admin',
       bodyless: true,
       draft: () => draft('POST', '/admin/v1/domains/anonymous/:name/rollover', anon, { headers: admin() }),
+    }),
+    t({
+      name: 'admin-suspend',
+      area: 'admin',
+      auth: 'admin',
+      draft: () =>
+        draft('POST', '/admin/v1/domains/anonymous/:name/suspend', anon, {
+          headers: admin(),
+          body: { kind: 'json', value: { reason: 'fuzzed' }, types: { reason: ['string'] }, required: [] },
+        }),
+    }),
+    t({
+      name: 'admin-resume',
+      area: 'admin',
+      auth: 'admin',
+      bodyless: true,
+      draft: () => draft('POST', '/admin/v1/domains/anonymous/:name/resume', anon, { headers: admin() }),
+    }),
+    t({
+      name: 'admin-removals-reset',
+      area: 'admin',
+      auth: 'admin',
+      bodyless: true,
+      draft: () => draft('POST', '/admin/v1/domains/anonymous/:name/removals/reset', anon, { headers: admin() }),
     }),
     t({
       name: 'admin-sp-put',

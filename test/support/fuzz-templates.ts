@@ -51,6 +51,25 @@ function protocolTemplates(f: Fixtures): Template[] {
           }),
       }),
     ]),
+    // Household operations (issue 11): protocol 5 only.
+    t({
+      name: 'members-anonymous-v4',
+      area: 'domain',
+      draft: () =>
+        draft('POST', '/flashaccess/domainserver/:name/flashaccess/members/v4', anon, {
+          body: jose(domainPayload({ ver: 5, op: 'members', limit: 10 }))(),
+        }),
+    }),
+    t({
+      name: 'remove-anonymous-v4',
+      area: 'domain',
+      draft: () =>
+        draft('POST', '/flashaccess/domainserver/:name/flashaccess/remove/v4', anon, {
+          body: jose(
+            domainPayload({ ver: 5, op: 'remove', phase: 'preview', member: '0b8e3d52-4f0c-4c5e-9a51-2f1d6b7e8a90' }),
+          )(),
+        }),
+    }),
     t({
       name: 'individualize',
       area: 'domain',
