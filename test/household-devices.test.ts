@@ -311,6 +311,36 @@ for (const kind of testDatabases()) {
       assert.equal(domain.policy.evictAfterSeconds, 24 * HOUR_S);
     });
 
+    it('identity mode: a machine is as recent as its most recent app; eviction takes all its apps', async () => {
+      const at = await token('household-stale');
+      const name = 'tve:household-stale';
+      const put = await server.admin('PUT', `/domains/identity/${encodeURIComponent(name)}`, {
+        maxMembership: 2,
+        evictAfterSeconds: HOUR_S,
+      });
+      assert.equal(put.status, 201, JSON.stringify(put.body));
+      const laptop = simulatedComponents('stale-laptop');
+      const [browser, app, console, phone] = await Promise.all([
+        newMachine(laptop),
+        newMachine(laptop),
+        newMachine(simulatedComponents('stale-console')),
+        newMachine(simulatedComponents('stale-phone')),
+      ]);
+      for (const machine of [browser, app, console]) await ok(machine, 'join', {}, { at });
+      // The laptop's browser is old, its app recent: the laptop counts as recent; the console goes.
+      await backdateLastSeen(server.domus.storage, [browser.guid], 3 * HOUR_S * 1000);
+      await backdateLastSeen(server.domus.storage, [console.guid], 2 * HOUR_S * 1000);
+      await ok(phone, 'join', {}, { at });
+      await refused(console, 'members', {}, { at }, 'DOM_NOT_MEMBER');
+      await ok(browser, 'members', {}, { at });
+      // Now the laptop is the stalest: both its apps are evicted by one join.
+      await backdateLastSeen(server.domus.storage, [browser.guid, app.guid], 4 * HOUR_S * 1000);
+      await ok(console, 'join', {}, { at });
+      const evicted = (await events('identity', name)).filter((e) => e.kind === 'evicted').map((e) => e.subject);
+      assert.deepEqual(evicted.sort(), [browser.guid, app.guid, console.guid].sort());
+      assert.equal((await details('identity', name)).members, 2);
+    });
+
     it('a suspended domain refuses joins and removals with its own code and issues no credentials; leaves work', async () => {
       const target = { anonymous: 'paused' };
       const [a, b, c] = await Promise.all([newMachine(), newMachine(), newMachine()]);
