@@ -29,7 +29,10 @@ export async function leave(deps: DomainDeps, request: DomainRequest, target: Do
 
     const registration = await requireMember(deps, trx, domain, request);
 
-    if (request.phase === 'preview') return { ver: request.ver, phase: 'preview', domain: { name }, allowed: true };
+    if (request.phase === 'preview') {
+      await deps.store.touch(trx, domain.id, registration, now);
+      return { ver: request.ver, phase: 'preview', domain: { name }, allowed: true };
+    }
     const machineReleased = await releaseRegistration(deps.store, trx, domain, registration, now);
     const { guid } = registration;
     await recordEvent(
