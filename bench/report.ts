@@ -2,6 +2,7 @@
 import type { CpuUse } from './cpu.js';
 import type { FloorResult } from './crypto-floor.js';
 import type { EntitlementResult, Measured } from './entitlements.js';
+import { HOUSEHOLD_DEFAULTS, type HouseholdResult, type LatencyFigure, PAGE } from './household.js';
 import type { LoadResult } from './load.js';
 import {
   type CostFigure,
@@ -61,6 +62,10 @@ export interface Figures {
   hello?: { result: LoadResult; cpu: CpuUse };
   floors: FloorResult[];
   databases: DatabaseFigures[];
+  /** The household's member listing and removal by domain size, per database (bench/household.ts). */
+  household?: Array<
+    ({ name: DatabaseFigures['name'] } & HouseholdResult) | { name: DatabaseFigures['name']; skipped: string }
+  >;
   entitlements?: EntitlementFigures;
   /** Start-up time and memory of each way to run the server (bench/startup.ts). */
   startup?: StartupFigure[];
@@ -163,6 +168,85 @@ export function scaleTable(figures: Figures): string {
     ],
     rows,
   );
+}
+
+export function householdTable(figures: Figures): string {
+  const rows: string[][] = [];
+  const operations = [
+    ['firstPage', `members, first page (limit ${PAGE})`],
+    ['middlePage', `members, page from the middle (limit ${PAGE})`],
+    ['removal', 'removal (preview + commit)'],
+  ] as const;
+  for (const db of figures.household ?? []) {
+    if ('skipped' in db) continue;
+    for (const [kind, operation] of operations) {
+      const small: LatencyFigure = db.small[kind];
+      const large: LatencyFigure = db.large[kind];
+      const p50 = large.p50Ms / small.p50Ms;
+      const p95 = large.p95Ms / small.p95Ms;
+      for (const [members, figure, compare] of [
+        [db.small.members, small, false],
+        [db.large.members, large, true],
+      ] as const) {
+        rows.push([
+          db.name,
+          operation,
+          int(members),
+          int(figure.count),
+          ms(figure.p50Ms),
+          ms(figure.p95Ms),
+          compare ? `${ratio(p50)} / ${ratio(p95)}` : '1',
+          compare ? `p50 ${verdict(p50 <= TARGETS.largeVsSmall)}, p95 ${verdict(p95 <= TARGETS.largeVsSmall)}` : '',
+        ]);
+      }
+    }
+  }
+  return table(
+    [
+      'Database',
+      'Operation',
+      'Members',
+      'Samples',
+      'p50 ms',
+      'p95 ms',
+      '÷ 10-member (p50 / p95)',
+      `Target ≤ ${TARGETS.largeVsSmall}×`,
+    ],
+    rows,
+  );
+}
+
+function householdSection(figures: Figures): string {
+  const populated = (figures.household ?? [])
+    .map((db) => ('skipped' in db ? '' : `${db.name} in ${(db.populateMs / 1000).toFixed(1)} s`))
+    .filter(Boolean)
+    .join(', ');
+  const measured = (figures.household ?? []).flatMap((db) => ('skipped' in db ? [] : [db]));
+  const d = measured[0]?.plan ?? HOUSEHOLD_DEFAULTS;
+  const large = measured[0]?.large.members ?? Number.NaN;
+  return `## Household devices: member listing and removal by domain size
+
+A member of an anonymous domain lists the domain's members (\`POST …/flashaccess/members/v4\`)
+and removes another member (\`POST …/flashaccess/remove/v4\`, a preview, then the commit), in a
+domain of 10 members and in one of ${int(large)} members (filled with bulk SQL after the
+remover joined through the protocol: ${populated || 'not measured'}), on one \`domus serve\` in its own
+process, one request at a time on one keep-alive connection, in ${d.rounds} alternating rounds per
+domain of ${d.listsPerRound} requests of each listing and ${d.removalsPerRound} removals, after ${d.warmUp} of each as a warm-up.
+
+- **first page**: \`limit\` ${PAGE}, no cursor.
+- **page from the middle**: \`limit\` ${PAGE}, the cursor of the member in the middle of the domain
+  in GUID order.
+- **removal**: both phases of one removal, timed together, each removal of another member
+  (of the large domain: members spread at random over it, real registrations written by the
+  bulk fill; no removal limit is set). After each removal, untimed, a member is added back with
+  SQL, so that both domains keep their size.
+
+The target is the large domain within ${TARGETS.largeVsSmall}× of the small one. The small domain's pages are
+shorter (10 members, fewer from its middle): that is part of what the ratio compares.
+
+${householdTable(figures)}
+
+`;
 }
 
 /** The sample of the trivial fastify route that the ratios use: the median by rate. */
@@ -369,6 +453,9 @@ export function referenceTable(figures: Figures): string {
 function skippedNotes(figures: Figures): string {
   const notes = [
     ...figures.databases.filter((db) => db.skipped).map((db) => `- ${db.name}: not measured — ${db.skipped}`),
+    ...(figures.household ?? [])
+      .filter((db) => 'skipped' in db)
+      .map((db) => `- ${db.name}, household devices: not measured — ${'skipped' in db ? db.skipped : ''}`),
     ...(figures.entitlements?.databases ?? [])
       .filter((db) => 'skipped' in db)
       .map((db) => `- ${db.name}, entitlement API: not measured — ${'skipped' in db ? db.skipped : ''}`),
@@ -392,6 +479,9 @@ export function summary(figures: Figures): string {
           scaleTable(figures),
           '',
         ]
+      : []),
+    ...(figures.household
+      ? ['Household devices: member listing and removal by domain size', householdTable(figures), '']
       : []),
     ...(figures.entitlements
       ? ['Entitlement API: authorize and logout next to a trivial fastify route', entitlementTable(figures), '']
@@ -513,13 +603,13 @@ export function markdown(figures: Figures): string {
 
 <!-- Generated by \`npm run bench\` (bench/run.ts). Do not edit by hand: run it again. -->
 
-Domain join throughput and latency of the DRM domain server, and authorize and logout
-throughput of the entitlement API, measured through HTTP against \`domus serve\` running in its
+Domain join throughput and latency of the DRM domain server and its household operations'
+latency by domain size, and authorize and logout throughput of the entitlement API, measured through HTTP against \`domus serve\` running in its
 own process; the server's start-up time and memory; and what Prometheus metrics cost.
 
 ${runTable(f)}
 
-${figures.parts.includes('domains') ? domainSections(figures) : ''}${figures.entitlements ? entitlementSection(figures) : ''}${figures.startup ? startupSection(figures) : ''}${figures.metrics ? metricsSection(figures) : ''}## References
+${figures.parts.includes('domains') ? domainSections(figures) : ''}${figures.household ? householdSection(figures) : ''}${figures.entitlements ? entitlementSection(figures) : ''}${figures.startup ? startupSection(figures) : ''}${figures.metrics ? metricsSection(figures) : ''}## References
 
 ${referenceTable(figures)}
 ${skippedNotes(figures)}

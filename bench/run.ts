@@ -1,15 +1,17 @@
 /**
  * `npm run bench`: domain join throughput and latency through HTTP on SQLite and PostgreSQL,
- * the crypto floor and a plain node:http reference; the entitlement API's authorize and logout
+ * the crypto floor and a plain node:http reference; the household's member listing and removal
+ * by domain size; the entitlement API's authorize and logout
  * next to a trivial fastify route; start-up time and memory, compiled and through tsx; what Prometheus metrics cost authorize and join; in one run. Prints the tables and writes docs/benchmarks.md
  * (and the raw figures to bench/results/latest.json).
  *
  * Options (for working on the benchmark; a published run uses none):
- *   --only=entitlements  run only these parts (comma-separated: domains, entitlements, startup, metrics); a partial
+ *   --only=entitlements  run only these parts (comma-separated: domains, household, entitlements, startup,
+ *                        metrics); a partial
  *                        run writes its Markdown to bench/results/latest.md, not docs/
  *   --profile            CPU-profile each server child into bench/results/profiles/<database>/
  *   --databases=sqlite   measure only these databases (comma-separated: sqlite, postgres)
- *   --members=N          size of the large domain (default 1,000,000)
+ *   --members=N          size of the large domains (default DOMUS_BENCH_MEMBERS, else 1,000,000)
  *   --no-docs            do not rewrite docs/benchmarks.md
  * PostgreSQL: DOMUS_BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres; a
  * throw-away database is created there and dropped afterwards.
@@ -25,6 +27,7 @@ import { createPostgres, createSqlite, type TestDatabase } from '../test/support
 import { type CpuUse, cpuMeter } from './cpu.js';
 import { measureFloor } from './crypto-floor.js';
 import { type Measured, measureEntitlements, measureFastify } from './entitlements.js';
+import { HOUSEHOLD_DEFAULTS, type HouseholdResult, measureHousehold } from './household.js';
 import { assertClean, type LoadResult, type PreparedRequest, runLoad } from './load.js';
 import { measureHookNs, measureMetricsCost } from './metrics-cost.js';
 import { type DatabaseFigures, type EntitlementFigures, type Figures, markdown, summary } from './report.js';
@@ -37,15 +40,15 @@ const POSTGRES_URL = process.env.DOMUS_BENCH_DATABASE_URL ?? 'postgres://postgre
 
 const { values: options } = parseArgs({
   options: {
-    only: { type: 'string', default: 'domains,entitlements,startup,metrics' },
+    only: { type: 'string', default: 'domains,household,entitlements,startup,metrics' },
     profile: { type: 'boolean', default: false },
     databases: { type: 'string', default: 'sqlite,postgres' },
-    members: { type: 'string', default: '1000000' },
+    members: { type: 'string', default: process.env.DOMUS_BENCH_MEMBERS ?? '1000000' },
     'no-docs': { type: 'boolean', default: false },
   },
 });
 
-const PARTS = ['domains', 'entitlements', 'startup', 'metrics'] as const;
+const PARTS = ['domains', 'household', 'entitlements', 'startup', 'metrics'] as const;
 const STARTUP_ROUNDS = 7;
 const parts = new Set(options.only.split(',').map((part) => part.trim()));
 for (const part of parts) {
@@ -133,6 +136,26 @@ async function measureDatabase(name: DatabaseFigures['name'], database: TestData
   }
 }
 
+/** The household's listing and removal on a fresh database of its own, a server of its own. */
+async function measureHouseholdDatabase(
+  name: DatabaseFigures['name'],
+  database: TestDatabase,
+): Promise<{ name: DatabaseFigures['name'] } & HouseholdResult> {
+  const profileDir = options.profile
+    ? path.join(REPO_ROOT, 'bench', 'results', 'profiles', `household-${name.toLowerCase()}`)
+    : undefined;
+  const server = await startDomus({ databaseUrl: database.url, cpuProfileDir: profileDir, env: DOMAIN_LIMITS });
+  log(`${name}: household, domus serve at ${server.url} (pid ${server.pid})`);
+  try {
+    return {
+      name,
+      ...(await measureHousehold(server, database.target, { ...HOUSEHOLD_DEFAULTS, members: settings.members, log })),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
 /** The entitlement API on a fresh database of its own, with the demo data and a master key the benchmark knows. */
 async function measureEntitlementDatabase(
   name: DatabaseFigures['name'],
@@ -210,6 +233,15 @@ async function main(): Promise<void> {
     databases = await eachDatabase(wanted, measureDatabase, (name, skipped) => ({ name, skipped }));
   }
 
+  let household: Figures['household'];
+  if (parts.has('household')) {
+    household = await eachDatabase<NonNullable<Figures['household']>[number]>(
+      wanted,
+      measureHouseholdDatabase,
+      (name, skipped) => ({ name, skipped }),
+    );
+  }
+
   let entitlements: EntitlementFigures | undefined;
   if (parts.has('entitlements')) {
     // The reference is measured before, between and after the databases' rows: the median of
@@ -274,6 +306,7 @@ async function main(): Promise<void> {
     hello,
     floors,
     databases,
+    household,
     entitlements,
     startup,
     metrics,
