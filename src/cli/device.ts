@@ -8,13 +8,23 @@ import { simulatedComponents } from '../device/hardware.js';
 const USAGE = `usage: domus device <action> [options]
 
   individualize --server <root URL> [--simulated-hardware <name>]
-  join <domain server URL> [--auth-token <token>]
+  join <domain server URL> [--auth-token <token>] [--label <label>]
+                 join (or re-join) the domain; --label is what this device calls itself,
+                 shown to its household (1 to 64 characters)
   leave <domain server URL> [--auth-token <token>]
+  members <domain server URL> [--auth-token <token>]
+                 every member of the domain: guid, label, firstSeen, lastSeen, self
+  remove <domain server URL> <guid> [--auth-token <token>]
+                 remove another member's device (preview, then commit), within the domain's
+                 removal limit
   status
   store-license <license.json>
 
 options for every action:
   --dir <path>   the device's state directory (default: DOMUS_DEVICE_DIR or ./.device)
+
+Answered DOM_NOT_MEMBER (this device was removed or evicted), the device deletes that domain's
+credentials and every license bound to it, and says so.
 `;
 
 export async function deviceCommand(args: string[]): Promise<number> {
@@ -26,9 +36,10 @@ export async function deviceCommand(args: string[]): Promise<number> {
       server: { type: 'string' },
       'simulated-hardware': { type: 'string' },
       'auth-token': { type: 'string' },
+      label: { type: 'string' },
     },
   });
-  const [action, target] = positionals;
+  const [action, target, member] = positionals;
   const seed = values['simulated-hardware'];
   const client = new DeviceClient(values.dir, seed ? { components: simulatedComponents(seed) } : {});
   const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -40,7 +51,7 @@ export async function deviceCommand(args: string[]): Promise<number> {
       return 0;
     case 'join': {
       if (!target) break;
-      const joined = await client.join(target, values['auth-token']);
+      const joined = await client.join(target, values['auth-token'], { label: values.label });
       print({
         domain: joined.name,
         mode: joined.mode,
@@ -52,6 +63,14 @@ export async function deviceCommand(args: string[]): Promise<number> {
     case 'leave':
       if (!target) break;
       print(await client.leave(target, values['auth-token']));
+      return 0;
+    case 'members':
+      if (!target) break;
+      print(await client.members(target, values['auth-token']));
+      return 0;
+    case 'remove':
+      if (!target || !member) break;
+      print(await client.remove(target, member, values['auth-token']));
       return 0;
     case 'status':
       print(client.status());

@@ -1,7 +1,10 @@
 /**
  * The device side of the domain protocol (docs/domain-protocol.md §12), playing the part of the
  * Adobe Access runtime: individualize once, join a domain (the RI client's addToDeviceGroup /
- * joinLicenseDomain), leave it in two phases (removeFromDeviceGroup / leaveLicenseDomain).
+ * joinLicenseDomain), leave it in two phases (removeFromDeviceGroup / leaveLicenseDomain). Beyond
+ * the RI, Domus's household operations (§14, §15): list the domain's members and remove another
+ * one. Removed means removed: told DOM_NOT_MEMBER about a domain, the device deletes what it holds
+ * of it (NoLongerMemberError).
  */
 import 'reflect-metadata';
 import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, webcrypto } from 'node:crypto';
@@ -14,16 +17,63 @@ import { hardwareComponents } from './hardware.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
-/** A refusal from the server, with the protocol's error code and name. */
+/** What a refusal carries besides its code, name and message. */
+export interface RefusalDetails {
+  /** DOM_REMOVAL_LIMITED: when the domain's removal limit allows the next removal (ISO time). */
+  nextRemovalAt?: string;
+  /** The answer's Retry-After, in seconds, when it had one. */
+  retryAfterS?: number;
+}
+
+/**
+ * A refusal from the server, with the protocol's error code and name. The message names both,
+ * and the time of the next allowed removal when the answer gave one (DOM_REMOVAL_LIMITED).
+ */
 export class DomainServerError extends Error {
   override name = 'DomainServerError';
+  readonly nextRemovalAt: string | undefined;
+  readonly retryAfterS: number | undefined;
   constructor(
     readonly status: number,
     readonly code: number,
     readonly errorName: string,
-    message: string,
+    /** The server's own message, as it sent it. */
+    readonly serverMessage: string,
+    details: RefusalDetails = {},
   ) {
-    super(`${errorName} (${code}): ${message}`);
+    const next = details.nextRemovalAt;
+    const nextText = next !== undefined && !serverMessage.includes(next) ? ` (next removal allowed at ${next})` : '';
+    super(`${errorName} (${code}): ${serverMessage}${nextText}`);
+    this.nextRemovalAt = next;
+    this.retryAfterS = details.retryAfterS;
+  }
+}
+
+/**
+ * DOM_NOT_MEMBER (504) about a domain: this machine was removed or evicted from it. Before this
+ * is thrown the device has deleted the domain's credentials and every license bound to it, so a
+ * removed device keeps nothing of the domain; the message says so. Thrown by join (with `dn`),
+ * leave, members and remove. Joining again is a new join (without `dn`), needing a free slot.
+ */
+export class NoLongerMemberError extends DomainServerError {
+  override name = 'NoLongerMemberError';
+  constructor(
+    refusal: DomainServerError,
+    /** The domain server URL the request was about. */
+    readonly serverUrl: string,
+    /** The domain's name as this device held it; the server URL when it held no credentials of it. */
+    readonly domain: string,
+    /** Whether this device held credentials of the domain (and so deleted them). */
+    readonly credentialsDeleted: boolean,
+    /** How many licenses bound to the domain were deleted. */
+    readonly licensesDeleted: number,
+  ) {
+    const licenses = `${licensesDeleted} license${licensesDeleted === 1 ? '' : 's'}`;
+    const deleted = credentialsDeleted
+      ? `its credentials and ${licenses} were deleted`
+      : `it held no credentials of it; ${licenses} deleted`;
+    super(refusal.status, refusal.code, refusal.errorName, refusal.serverMessage, refusal);
+    this.message = `${refusal.message}; this device is no longer a member of ${domain}: ${deleted}`;
   }
 }
 
@@ -38,11 +88,43 @@ export interface DeviceClientOptions {
   fetch?: typeof fetch;
 }
 
+export interface JoinOptions {
+  /** What this device calls itself, shown to its household (1 to 64 characters, no control characters). */
+  label?: string;
+}
+
 export interface LeaveResult {
   domain: string;
   machineReleased: boolean;
   licensesDeleted: number;
 }
+
+/** One member of a domain, as the members operation lists it (docs/domain-protocol.md §14). */
+export interface Member {
+  guid: string;
+  /** What the device called itself at join, as given; null when it gave nothing. */
+  label: string | null;
+  firstSeen: string;
+  lastSeen: string;
+  /** This entry is the asking device. */
+  self: boolean;
+}
+
+export interface MembersOptions {
+  /** Members asked for per request (1 to 100; the server's default is 50). */
+  pageSize?: number;
+}
+
+/** A committed removal (docs/domain-protocol.md §15): every GUID removed with the member's machine. */
+export interface RemoveResult {
+  domain: string;
+  member: string;
+  removed: string[];
+  machineReleased: boolean;
+}
+
+/** The household operations, served on protocol 5 by servers that list them as extensions. */
+type HouseholdOperation = 'members' | 'remove';
 
 const KEY_VERSION_URN = 'urn:domus:key-version:';
 
@@ -86,15 +168,18 @@ export class DeviceClient {
     return { guid: answer.guid };
   }
 
-  /** Joins the domain of `domainServerUrl`; checks and stores every credential it receives. */
-  async join(domainServerUrl: string, authToken?: string): Promise<DomainMembership> {
+  /**
+   * Joins the domain of `domainServerUrl`; checks and stores every credential it receives. A
+   * `label` is what this device calls itself, shown to its household.
+   */
+  async join(domainServerUrl: string, authToken?: string, options: JoinOptions = {}): Promise<DomainMembership> {
     const base = domainServerUrl.replace(/\/+$/, '');
     const held = this.store.domain(base);
     const { path, ver } = await this.#protocol(base, 'domain');
-    const answer = await this.#post<{
+    const answer = await this.#ask<{
       domain: { name: string; mode: 'anonymous' | 'identity'; serverUrl: string };
       credentials: StoredCredential[];
-    }>(`${base}${path}`, this.#request({ ver, op: 'join', at: authToken, dn: held?.name }));
+    }>(base, `${base}${path}`, this.#request({ ver, op: 'join', at: authToken, dn: held?.name, label: options.label }));
 
     if (held && answer.domain.name !== held.name) throw new CredentialError('the server answered another domain');
     if (answer.domain.serverUrl.replace(/\/+$/, '') !== base)
@@ -118,15 +203,74 @@ export class DeviceClient {
   async leave(domainServerUrl: string, authToken?: string): Promise<LeaveResult> {
     const base = domainServerUrl.replace(/\/+$/, '');
     const { path, ver } = await this.#protocol(base, 'dereg');
-    await this.#post(`${base}${path}`, this.#request({ ver, op: 'leave', phase: 'preview', at: authToken }));
-    const domain = this.store.domain(base)?.name ?? '';
+    await this.#ask(base, `${base}${path}`, this.#request({ ver, op: 'leave', phase: 'preview', at: authToken }));
+    const held = this.store.domain(base);
     this.store.deleteDomain(base);
     const licensesDeleted = this.store.deleteLicensesOf(base);
-    const commit = await this.#post<{ domain: { name: string }; machineReleased: boolean }>(
+    const commit = await this.#ask<{ domain: { name: string }; machineReleased: boolean }>(
+      base,
       `${base}${path}`,
       this.#request({ ver, op: 'leave', phase: 'commit', at: authToken }),
+      { domain: held?.name, licensesDeleted },
     );
-    return { domain: commit.domain.name || domain, machineReleased: commit.machineReleased, licensesDeleted };
+    return {
+      domain: commit.domain.name || (held?.name ?? ''),
+      machineReleased: commit.machineReleased,
+      licensesDeleted,
+    };
+  }
+
+  /**
+   * Every member of the domain of `domainServerUrl` (docs/domain-protocol.md §14), following
+   * `nextCursor` page by page to the end. Needs a server that lists the `members` extension.
+   */
+  async members(
+    domainServerUrl: string,
+    authToken?: string,
+    options: MembersOptions = {},
+  ): Promise<{ members: Member[] }> {
+    const base = domainServerUrl.replace(/\/+$/, '');
+    const url = await this.#household(base, 'members');
+    const members: Member[] = [];
+    const cursors = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await this.#ask<{ members: Member[]; nextCursor: string | null }>(
+        base,
+        url,
+        this.#request({ ver: 5, op: 'members', at: authToken, cursor, limit: options.pageSize }),
+      );
+      for (const { guid, label, firstSeen, lastSeen, self } of page.members) {
+        members.push({ guid, label, firstSeen, lastSeen, self });
+      }
+      cursor = page.nextCursor ?? undefined;
+      if (cursor !== undefined && cursors.has(cursor)) throw new Error('the server answered a members cursor twice');
+      if (cursor !== undefined) cursors.add(cursor);
+    } while (cursor !== undefined);
+    return { members };
+  }
+
+  /**
+   * Removes another member's machine from the domain of `domainServerUrl` in two phases
+   * (docs/domain-protocol.md §15): preview, then commit. Needs a server that lists the `remove`
+   * extension. Over the domain's removal limit the DomainServerError carries `nextRemovalAt`.
+   */
+  async remove(domainServerUrl: string, guid: string, authToken?: string): Promise<RemoveResult> {
+    const base = domainServerUrl.replace(/\/+$/, '');
+    const url = await this.#household(base, 'remove');
+    await this.#ask(base, url, this.#request({ ver: 5, op: 'remove', phase: 'preview', member: guid, at: authToken }));
+    const commit = await this.#ask<{
+      domain: { name: string };
+      member: string;
+      removed: string[];
+      machineReleased: boolean;
+    }>(base, url, this.#request({ ver: 5, op: 'remove', phase: 'commit', member: guid, at: authToken }));
+    return {
+      domain: commit.domain.name,
+      member: commit.member,
+      removed: commit.removed,
+      machineReleased: commit.machineReleased,
+    };
   }
 
   /** Stores a license bound to a domain this device belongs to. */
@@ -161,22 +305,46 @@ export class DeviceClient {
     };
   }
 
-  async #protocol(base: string, segment: 'domain' | 'dereg'): Promise<{ path: string; ver: 3 | 5 }> {
+  /** What getServerVersion answers; nothing listed when it does not answer. */
+  async #serverVersion(base: string): Promise<{ protocolVersions: unknown[]; extensions: unknown[] }> {
     const response = await this.#fetch(`${base}/flashaccess/getServerVersion/v3`);
-    const versions = response.ok
-      ? ((await response.json()) as { protocolVersions?: number[] }).protocolVersions
-      : undefined;
-    return versions?.includes(5)
+    const answer = response.ok
+      ? ((await response.json().catch(() => ({}))) as { protocolVersions?: unknown; extensions?: unknown })
+      : {};
+    return {
+      protocolVersions: Array.isArray(answer.protocolVersions) ? answer.protocolVersions : [],
+      extensions: Array.isArray(answer.extensions) ? answer.extensions : [],
+    };
+  }
+
+  async #protocol(base: string, segment: 'domain' | 'dereg'): Promise<{ path: string; ver: 3 | 5 }> {
+    const { protocolVersions } = await this.#serverVersion(base);
+    return protocolVersions.includes(5)
       ? { path: `/flashaccess/${segment}/v4`, ver: 5 }
       : { path: `/flashaccess/${segment}/v3`, ver: 3 };
   }
 
+  /** The URL of a household operation; refuses a server that does not offer it on protocol 5. */
+  async #household(base: string, op: HouseholdOperation): Promise<string> {
+    const { protocolVersions, extensions } = await this.#serverVersion(base);
+    if (!protocolVersions.includes(5) || !extensions.includes(op)) {
+      throw new Error(
+        `the domain server at ${base} does not offer "${op}": its getServerVersion lists no "${op}" extension on protocol 5`,
+      );
+    }
+    return `${base}/flashaccess/${op}/v4`;
+  }
+
   #request(fields: {
     ver: 3 | 5;
-    op: 'join' | 'leave';
+    op: 'join' | 'leave' | HouseholdOperation;
     phase?: 'preview' | 'commit';
     at?: string;
     dn?: string;
+    label?: string;
+    member?: string;
+    cursor?: string;
+    limit?: number;
   }): string {
     const machine = this.store.readMachine();
     const key = this.store.readMachineKey();
@@ -185,14 +353,41 @@ export class DeviceClient {
     return signEs256({ typ: 'domus-domain+jws' }, payload, createPrivateKey({ key, format: 'jwk' }));
   }
 
+  /**
+   * A request about the domain of `base`. On DOM_NOT_MEMBER, deletes the domain's credentials and
+   * every license bound to it, and throws NoLongerMemberError; `earlier` is what this operation
+   * already deleted (a leave's commit, after its preview).
+   */
+  async #ask<T>(
+    base: string,
+    url: string,
+    body: string,
+    earlier?: { domain: string | undefined; licensesDeleted: number },
+  ): Promise<T> {
+    try {
+      return await this.#post<T>(url, body);
+    } catch (error) {
+      if (!(error instanceof DomainServerError) || error.errorName !== 'DOM_NOT_MEMBER') throw error;
+      const held = this.store.domain(base);
+      this.store.deleteDomain(base);
+      const licensesDeleted = this.store.deleteLicensesOf(base) + (earlier?.licensesDeleted ?? 0);
+      const name = held?.name ?? earlier?.domain;
+      throw new NoLongerMemberError(error, base, name ?? base, name !== undefined, licensesDeleted);
+    }
+  }
+
   async #post<T>(url: string, body: string): Promise<T> {
     const response = await this.#fetch(url, { method: 'POST', headers: { 'content-type': 'application/jose' }, body });
     const answer = (await response.json().catch(() => ({}))) as T & {
-      error?: { code: number; name: string; message: string };
+      error?: { code: number; name: string; message: string; nextRemovalAt?: unknown };
     };
     if (!response.ok || answer.error) {
       const error = answer.error ?? { code: 0, name: 'HTTP_ERROR', message: `HTTP ${response.status}` };
-      throw new DomainServerError(response.status, error.code, error.name, error.message);
+      const retryAfter = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
+      throw new DomainServerError(response.status, error.code, error.name, error.message, {
+        nextRemovalAt: typeof error.nextRemovalAt === 'string' ? error.nextRemovalAt : undefined,
+        retryAfterS: Number.isInteger(retryAfter) ? retryAfter : undefined,
+      });
     }
     return answer;
   }
