@@ -52,6 +52,8 @@ export interface Domus {
   /** The management listener's root URL after `listen`, or undefined when there is none. */
   managementRoot(): string | undefined;
   listen(): Promise<string>;
+  /** Runs every periodic purge once, as the timer does every minute; a failing one is logged. */
+  purge(): Promise<void>;
   /**
    * Shuts down (docs/running.md, "Shutdown"): /readyz answers 503 at once, the listeners stop
    * accepting, requests in flight get DOMUS_SHUTDOWN_GRACE_S (or until `hurry` settles) to
@@ -148,18 +150,31 @@ export async function createDomus(config: Config, logger = createLogger(config.l
   );
   const adminHttp = config.managementAdmin ? management : http;
   await domains.mount(http, SERVER_NAME);
+  await domains.mountLicenseServer(http);
   await domains.mountAdmin(adminHttp, adminGuard);
   await entitlements.mount(http);
   await entitlements.mountAdmin(adminHttp, adminGuard);
   await Promise.all([http.ready(), management.ready()]);
   let managementPort = config.managementPort;
 
-  const purge = setInterval(() => {
-    domains.purgeMessages().catch((error) => logger.warn({ err: error }, 'purging seen message ids failed'));
-    domains.purgeLimits().catch((error) => logger.warn({ err: error }, 'purging rate-limit buckets failed'));
-    domains.purgeEvents().catch((error) => logger.warn({ err: error }, 'purging domain events failed'));
-    adminGuard.purge().catch((error) => logger.warn({ err: error }, 'purging admin-token buckets failed'));
-  }, PURGE_INTERVAL_MS);
+  const purgeOnce = async () => {
+    await Promise.all([
+      domains.purgeMessages().catch((error) => logger.warn({ err: error }, 'purging seen message ids failed')),
+      domains.purgeLimits().catch((error) => logger.warn({ err: error }, 'purging rate-limit buckets failed')),
+      domains.purgeEvents().catch((error) => logger.warn({ err: error }, 'purging domain events failed')),
+      // Logged as counts only: no domain names, GUIDs or key material.
+      domains.purgeKeys().then(
+        (destroyed) => destroyed > 0 && logger.info({ destroyed }, 'destroyed key versions past their key retention'),
+        (error) => logger.warn({ err: error }, 'destroying key versions past their retention failed'),
+      ),
+      domains.purgeFormerMembers().then(
+        (forgotten) => forgotten > 0 && logger.info({ forgotten }, 'forgot former members past the event retention'),
+        (error) => logger.warn({ err: error }, 'purging former members failed'),
+      ),
+      adminGuard.purge().catch((error) => logger.warn({ err: error }, 'purging admin-token buckets failed')),
+    ]);
+  };
+  const purge = setInterval(purgeOnce, PURGE_INTERVAL_MS);
   purge.unref();
 
   return {
@@ -186,6 +201,7 @@ export async function createDomus(config: Config, logger = createLogger(config.l
       }
       return publicRoot();
     },
+    purge: purgeOnce,
     async close(options = {}) {
       readiness.shutDown();
       clearInterval(purge);

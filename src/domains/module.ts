@@ -23,6 +23,7 @@ import { MachineTokens } from './machine-tokens.js';
 import { DomainMetrics } from './metrics.js';
 import type { DomainDeps } from './policy.js';
 import { adminRoutes } from './routes/admin-routes.js';
+import { licenseServerRoutes } from './routes/license-server-routes.js';
 import { protocolRoutes } from './routes/protocol-routes.js';
 import { DomainStore } from './store.js';
 
@@ -35,12 +36,18 @@ export interface DomainModule {
   mount(app: HttpServer, serverName: string): Promise<void>;
   /** Mounts the operator routes under /admin/v1 (on the public or the management listener). */
   mountAdmin(app: HttpServer, guard: AdminGuard): Promise<void>;
+  /** Mounts the license-server view under /license-server/v1 (docs/license-servers.md). */
+  mountLicenseServer(app: HttpServer): Promise<void>;
   /** Forgets message ids older than the replay window; returns how many. */
   purgeMessages(): Promise<number>;
   /** Deletes the rate-limit buckets that are full again; returns how many. */
   purgeLimits(): Promise<number>;
   /** Deletes the events older than the retention (a bounded batch); returns how many. */
   purgeEvents(): Promise<number>;
+  /** Destroys the superseded key versions past their domain's key retention; returns how many. */
+  purgeKeys(): Promise<number>;
+  /** Forgets removed and evicted members marked longer ago than the event retention; returns how many. */
+  purgeFormerMembers(): Promise<number>;
 }
 
 export async function createDomainModule(parts: {
@@ -107,11 +114,24 @@ export async function createDomainModule(parts: {
     async mountAdmin(app, guard) {
       await app.register(async (scope) => adminRoutes(scope, { admin, guard }), { prefix: '/admin/v1' });
     },
+    async mountLicenseServer(app) {
+      await app.register(
+        async (scope) =>
+          licenseServerRoutes(scope, { storage, publicRoot: parts.publicRoot, tokens: config.licenseServerTokens }),
+        { prefix: '/license-server/v1' },
+      );
+    },
     purgeMessages: () => store.purgeMessages(storage.db, Date.now() - replayWindowMs),
     purgeLimits: () => limits.purge(),
     purgeEvents: async () => {
       const retentionS = config.domainEventRetentionS;
       return retentionS === null ? 0 : purgeEvents(storage.db, Date.now() - retentionS * 1000);
+    },
+    purgeKeys: () => store.destroyExpiredKeys(storage.db, Date.now()),
+    // Former-member marks are kept as long as the events that tell of their removal.
+    purgeFormerMembers: async () => {
+      const retentionS = config.domainEventRetentionS;
+      return retentionS === null ? 0 : store.purgeFormerMembers(storage.db, Date.now() - retentionS * 1000);
     },
   };
 }

@@ -165,4 +165,9 @@ export const OPTIONS: readonly Option[] = [
     default: '`90d`',
     doc: 'how long domain events are kept: `<n><s|min|h|d>`, or `off` = for ever (docs/domain-server.md, "Events")',
   },
+  {
+    env: 'DOMUS_LICENSE_SERVER_TOKEN',
+    default: 'none (the license-server view answers 401)',
+    doc: 'license-server view bearer tokens (docs/license-servers.md): comma-separated, each ≥ 16 characters',
+  },
 ];

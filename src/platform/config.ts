@@ -63,6 +63,11 @@ export interface Config {
   shutdownGraceS: number;
   /** How long domain events are kept, seconds, or null = for ever. */
   domainEventRetentionS: number | null;
+  /**
+   * Bearer tokens of the license-server view (domains/routes/license-server-routes.ts), any of
+   * which opens it (several while one is rotated); empty = none opens it.
+   */
+  licenseServerTokens: string[];
 }
 
 export interface ThrottleLimits {
@@ -157,6 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
       read('DOMUS_DOMAIN_EVENT_RETENTION'),
       90 * 24 * HOUR_S,
     ),
+    licenseServerTokens: licenseServerTokens(read('DOMUS_LICENSE_SERVER_TOKEN')),
   };
 }
 
@@ -274,6 +280,18 @@ function masterKey(raw: string | undefined): Buffer | undefined {
 function adminToken(raw: string | undefined): string | undefined {
   if (raw !== undefined && raw.length < 16) throw new ConfigError('DOMUS_ADMIN_TOKEN must be at least 16 characters');
   return raw;
+}
+
+/** A comma-separated list of tokens, each at least 16 characters (like DOMUS_ADMIN_TOKEN). */
+function licenseServerTokens(raw: string | undefined): string[] {
+  const tokens = (raw ?? '')
+    .split(',')
+    .map((token) => token.trim())
+    .filter(Boolean);
+  if (tokens.some((token) => token.length < 16)) {
+    throw new ConfigError('DOMUS_LICENSE_SERVER_TOKEN: each comma-separated token must be at least 16 characters');
+  }
+  return tokens;
 }
 
 function domainCaFiles(cert: string | undefined, key: string | undefined) {
