@@ -2,8 +2,8 @@
  * The household's own operations (issue 11) by domain size, against one `domus serve` child: a
  * member listing the domain's members (first page, and a page from the middle) and removing
  * another member (preview, then commit), in an anonymous domain of 10 members and one of
- * `members` (filled with bulk SQL), one request at a time, in alternating rounds so that machine
- * noise hits both alike.
+ * `members` (filled with bulk SQL), one request at a time, the two domains taking turns request
+ * by request so that machine noise hits both alike.
  *
  * Each domain's remover (the device that lists and removes) joins through the protocol before the
  * domain is filled. Each removal removes a member that is a real registration (the large domain's
@@ -13,6 +13,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
+import os from 'node:os';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import type { DatabaseTarget } from '../src/platform/config.js';
@@ -63,6 +64,8 @@ export interface HouseholdResult {
   plan: { rounds: number; listsPerRound: number; removalsPerRound: number; warmUp: number };
   /** Wall time of the timed rounds (both domains). */
   measureMs: number;
+  /** The machine's 1-minute load average before and after the timed rounds (2 cores: 2 is busy). */
+  loadAverage: number[];
 }
 
 type Kind = 'firstPage' | 'middlePage' | 'removal';
@@ -314,29 +317,32 @@ export async function measureHousehold(
 
     const samples: Record<string, Record<Kind, number[]>> = {};
     for (const domain of [SMALL_DOMAIN, LARGE_DOMAIN]) samples[domain] = { firstPage: [], middlePage: [], removal: [] };
-    const run = async (domain: string, kind: Kind, n: number, keep: boolean) => {
-      for (let i = 0; i < n; i++) {
-        const elapsed = kind === 'removal' ? await remove(domain) : await list(domain, kind === 'middlePage');
-        if (keep) samples[domain]?.[kind].push(elapsed);
-      }
-    };
+
+    const one = (domain: string, kind: Kind) =>
+      kind === 'removal' ? remove(domain) : list(domain, kind === 'middlePage');
+    const kinds = ['firstPage', 'middlePage', 'removal'] as const;
 
     for (const domain of [SMALL_DOMAIN, LARGE_DOMAIN]) {
-      for (const kind of ['firstPage', 'middlePage', 'removal'] as const) await run(domain, kind, WARM_UP, false);
+      for (const kind of kinds) for (let i = 0; i < WARM_UP; i++) await one(domain, kind);
     }
     s.log(
-      `  ${s.rounds} alternating rounds per domain of ${s.listsPerRound} first pages, ${s.listsPerRound} middle pages and ${s.removalsPerRound} removals, one request at a time`,
+      `  ${s.rounds} rounds of ${s.listsPerRound} first pages, ${s.listsPerRound} middle pages and ${s.removalsPerRound} removals per domain, one request at a time, the domains taking turns`,
     );
+    const loadBefore = os.loadavg()[0] as number;
     const started = performance.now();
+    // Small and large take turns request by request (removal by removal), who goes first
+    // alternating, so that a burst of noise on this shared machine hits both alike.
     for (let round = 0; round < s.rounds; round++) {
-      const order = round % 2 === 0 ? [SMALL_DOMAIN, LARGE_DOMAIN] : [LARGE_DOMAIN, SMALL_DOMAIN];
-      for (const kind of ['firstPage', 'middlePage', 'removal'] as const) {
-        for (const domain of order) {
-          await run(domain, kind, kind === 'removal' ? s.removalsPerRound : s.listsPerRound, true);
+      for (const kind of kinds) {
+        const n = kind === 'removal' ? s.removalsPerRound : s.listsPerRound;
+        for (let i = 0; i < n; i++) {
+          const order = (round + i) % 2 === 0 ? [SMALL_DOMAIN, LARGE_DOMAIN] : [LARGE_DOMAIN, SMALL_DOMAIN];
+          for (const domain of order) samples[domain]?.[kind].push(await one(domain, kind));
         }
       }
     }
     const measureMs = performance.now() - started;
+    const loadAverage = [loadBefore, os.loadavg()[0] as number];
 
     for (const domain of [SMALL_DOMAIN, LARGE_DOMAIN]) {
       const details = await server.admin('GET', `/domains/anonymous/${domain}`);
@@ -357,6 +363,7 @@ export async function measureHousehold(
       populateMs: filled.elapsedMs,
       plan: { rounds: s.rounds, listsPerRound: s.listsPerRound, removalsPerRound: s.removalsPerRound, warmUp: WARM_UP },
       measureMs,
+      loadAverage,
     };
   } finally {
     conn.close();

@@ -224,25 +224,37 @@ function householdSection(figures: Figures): string {
   const measured = (figures.household ?? []).flatMap((db) => ('skipped' in db ? [] : [db]));
   const d = measured[0]?.plan ?? HOUSEHOLD_DEFAULTS;
   const large = measured[0]?.large.members ?? Number.NaN;
+  const timed = measured
+    .map(
+      (db) =>
+        `${db.name} ${(db.measureMs / 1000).toFixed(0)} s, load average ${db.loadAverage.map((n) => n.toFixed(1)).join(' → ')}`,
+    )
+    .join('; ');
   return `## Household devices: member listing and removal by domain size
 
 A member of an anonymous domain lists the domain's members (\`POST …/flashaccess/members/v4\`)
 and removes another member (\`POST …/flashaccess/remove/v4\`, a preview, then the commit), in a
-domain of 10 members and in one of ${int(large)} members (filled with bulk SQL after the
-remover joined through the protocol: ${populated || 'not measured'}), on one \`domus serve\` in its own
-process, one request at a time on one keep-alive connection, in ${d.rounds} alternating rounds per
-domain of ${d.listsPerRound} requests of each listing and ${d.removalsPerRound} removals, after ${d.warmUp} of each as a warm-up.
+domain of 10 members and in one of ${int(large)} members (filled with bulk SQL after its
+remover joined through the protocol: ${populated || 'not measured'}), on one
+\`domus serve\` in its own process, one request at a time on one keep-alive connection. After
+${d.warmUp} of each as a warm-up, ${d.rounds} rounds of ${d.listsPerRound} first pages, ${d.listsPerRound} pages from the middle and ${d.removalsPerRound}
+removals per domain, the two domains taking turns request by request (removal by removal), so
+that a burst of noise on this shared machine hits both alike. Timed rounds: ${timed || 'not measured'}
+(the machine's 1-minute load average before → after; 2 is both cores busy).
 
 - **first page**: \`limit\` ${PAGE}, no cursor.
 - **page from the middle**: \`limit\` ${PAGE}, the cursor of the member in the middle of the domain
   in GUID order.
-- **removal**: both phases of one removal, timed together, each removal of another member
-  (of the large domain: members spread at random over it, real registrations written by the
-  bulk fill; no removal limit is set). After each removal, untimed, a member is added back with
-  SQL, so that both domains keep their size.
+- **removal**: both phases of one removal, timed together, each of another member (in the
+  large domain, members spread at random over it, registrations written by the bulk fill; no
+  removal limit is set). After each removal, untimed, a member is added back with SQL as the
+  bulk fill adds them, so that both domains keep their size.
 
-The target is the large domain within ${TARGETS.largeVsSmall}× of the small one. The small domain's pages are
-shorter (10 members, fewer from its middle): that is part of what the ratio compares.
+The target is the large domain within ${TARGETS.largeVsSmall}× of the small one. A page of the small domain holds
+its 10 members at most (fewer from its middle) where the large one's holds ${PAGE}, which is part of
+what the listing's ratio compares. \`node --import tsx bench/household-explain.ts\` shows where the
+time goes by domain size: the same listing with \`limit\` 10 on both domains, and the plans and
+direct times of the queries of a listing and a removal.
 
 ${householdTable(figures)}
 
