@@ -1,8 +1,10 @@
 /**
- * Issue 9: joins, leaves and re-joins racing through two `domus serve` processes on one
- * PostgreSQL database, against domains of a few members (test/reliability/race.ts). The database
- * must hold exactly what was acknowledged, counts equal to rows and never over the limit, with
- * no 5xx. CI size by default; DOMUS_RACE_JOINS, DOMUS_RACE_DOMAINS, DOMUS_RACE_LIMIT,
+ * Issues 9 and 11: joins, leaves and re-joins racing through two `domus serve` processes on one
+ * PostgreSQL database, against domains of a few members (test/reliability/race.ts), and against
+ * evictions (a clock ages members of domains with evictAfter) and members removing each other
+ * (two domains with a removal limit); removed and evicted devices call again, are told
+ * DOM_NOT_MEMBER and join anew. The database must hold exactly what was acknowledged, counts
+ * equal to rows and never over a limit, with no 5xx. CI size by default; DOMUS_RACE_JOINS, DOMUS_RACE_DOMAINS, DOMUS_RACE_LIMIT,
  * DOMUS_RACE_MACHINES, DOMUS_RACE_CONCURRENCY and DOMUS_RACE_SEED size it otherwise.
  */
 import assert from 'node:assert/strict';
@@ -17,7 +19,7 @@ const setting = (name: string, fallback: number) => {
   return value;
 };
 
-describe('issue 9: racing joins, leaves and re-joins through two processes on one PostgreSQL database', {
+describe('issues 9 and 11: racing joins, leaves, re-joins, removals and evictions through two processes on one PostgreSQL database', {
   skip: POSTGRES_URL ? false : 'needs PostgreSQL: set DOMUS_TEST_DATABASE_URL',
   timeout: 900_000,
 }, () => {
@@ -46,15 +48,28 @@ describe('issue 9: racing joins, leaves and re-joins through two processes on on
     assert.deepEqual(figures.problems, [], summary);
     assert.equal(figures.serverErrors, 0, summary);
     assert.equal(figures.transportErrors, 0, summary);
-    // Only admissions and the limit's refusals: a member's re-join and leave always succeed.
+    // Only admissions, the limits' refusals, removed or evicted devices told so, and removals of
+    // a member someone else took out first (the audit checks each against the events).
+    const expected = [
+      '200',
+      '403 DOM_LIMIT_REACHED',
+      '403 DOM_NOT_MEMBER',
+      '403 DEREG_DENIED',
+      '429 DOM_REMOVAL_LIMITED',
+    ];
     assert.deepEqual(
-      Object.keys(figures.answers).filter((kind) => kind !== '200' && kind !== '403 DOM_LIMIT_REACHED'),
+      Object.keys(figures.answers).filter((kind) => !expected.includes(kind)),
       [],
       summary,
     );
-    // The race met the limits and freed slots again, else it proved little.
+    // The race met the limits, freed slots again, evicted, removed, and told former members so,
+    // who joined again; else it proved little.
     assert.ok(figures.joins.refusedByLimit > 0, summary);
     assert.ok(figures.joins.admitted > figures.domains * figures.limit, summary);
     assert.ok(figures.joins.rejoined > 0 && figures.leaves.releasedSlot > 0, summary);
+    assert.ok(figures.evictions.machines > 0 && figures.removals.committed > 0, summary);
+    assert.ok(figures.removals.limited > 0, summary);
+    assert.ok(figures.notMember.answers > 0 && figures.notMember.joinedAgain > 0, summary);
+    assert.ok(figures.checksDuring > 0, summary);
   });
 });

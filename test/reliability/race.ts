@@ -1,16 +1,31 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT } from 'jose';
 import { sql } from 'kysely';
 import { simulatedComponents } from '../../src/device/hardware.js';
 import { newP256KeyPair } from '../../src/platform/crypto/p256.js';
-import { openStorage } from '../../src/platform/storage/database.js';
+import { openStorage, type Storage } from '../../src/platform/storage/database.js';
 import type { TestDatabase } from '../support/databases.js';
-import { domainRequest, individualize, post, protocolUrl, type TestMachine } from '../support/machines.js';
+import {
+  domainRequest,
+  individualize,
+  post,
+  protocolUrl,
+  type RequestFields,
+  type TestMachine,
+} from '../support/machines.js';
 import { type DomusProcess, loadTestEnv, startDomusServer } from '../support/processes.js';
 import { seededRandom } from '../support/seeded-random.js';
 import { publicJwk } from '../support/trusted-issuers.js';
+import {
+  type AuditDomain,
+  auditRace,
+  type RaceOperation,
+  type RaceOperationKind,
+  structuralProblems,
+} from './race-audit.js';
 
 export interface RaceOptions {
   /** A fresh PostgreSQL database (the caller creates and drops it). */
@@ -29,6 +44,10 @@ export interface RaceOptions {
   processes?: number;
   /** Seed of the choices (which machine, which domain, which operation). */
   seed?: number;
+  /** Share of a member's operations that remove another member (members, preview, commit). */
+  removeShare?: number;
+  /** How often the clock makes a member of an evicting domain unseen for longer than evictAfter. */
+  ageEveryMs?: number;
   log?: (line: string) => void;
 }
 
@@ -41,6 +60,21 @@ export interface RaceFigures {
   seconds: number;
   joins: { sent: number; admitted: number; rejoined: number; refusedByLimit: number };
   leaves: { committed: number; releasedSlot: number };
+  /** Removals of another member: listings, previews allowed, commits acknowledged and the GUIDs they removed. */
+  removals: {
+    listed: number;
+    previewed: number;
+    committed: number;
+    removedGuids: number;
+    limited: number;
+    denied: number;
+  };
+  /** `evicted` events (GUIDs) and the evictions (machines) they make up; registrations the clock aged. */
+  evictions: { guids: number; machines: number; aged: number };
+  /** DOM_NOT_MEMBER answers, and joins without `dn` admitted after one. */
+  notMember: { answers: number; joinedAgain: number };
+  /** Structural checks made while the race ran. */
+  checksDuring: number;
   /** Every answer by `<status> <error name>` (`200` for successes). */
   answers: Record<string, number>;
   /** Answers of HTTP 500 or more, and requests without an answer: must be 0. */
@@ -50,12 +84,15 @@ export interface RaceFigures {
   problems: string[];
 }
 
-interface RaceDomain {
-  mode: 'anonymous' | 'identity';
-  /** The name in the URL (anonymous) or the name the token makes (identity). */
-  name: string;
+interface RaceDomain extends AuditDomain {
+  /** `name` is the name in the URL (anonymous) or the name the token makes (identity). */
   token?: string;
 }
+
+/** evictAfter of the evicting domains; the clock ages a member by more than this. */
+const EVICT_AFTER_S = 3600;
+/** The removal limit of the limited domains: with the race far shorter than the period, a few removals at most. */
+const REMOVAL_LIMIT = { removals: 3, periodS: 3600 };
 
 export async function runRace(options: RaceOptions): Promise<RaceFigures> {
   const { database, joins, domains: domainCount, limit, machines: machineCount } = options;
@@ -63,6 +100,8 @@ export async function runRace(options: RaceOptions): Promise<RaceFigures> {
   const processCount = options.processes ?? 2;
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const log = options.log ?? (() => {});
+  const removeShare = options.removeShare ?? 0.2;
+  const ageEveryMs = options.ageEveryMs ?? 200;
   const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
 
@@ -72,6 +111,7 @@ export async function runRace(options: RaceOptions): Promise<RaceFigures> {
   fs.writeFileSync(issuersFile, JSON.stringify({ race: { keys: [publicJwk(issuer.publicKey)] } }));
   const env = { ...loadTestEnv(database.url), DOMUS_AUTH_ISSUERS_FILE: issuersFile };
   const servers: DomusProcess[] = [];
+  let storage: Storage | undefined;
   const started = Date.now();
   try {
     for (let i = 0; i < processCount; i++) {
@@ -82,11 +122,17 @@ export async function runRace(options: RaceOptions): Promise<RaceFigures> {
     }
     const server = () => pick(servers).url;
 
-    // Domains of `limit` members, made ahead through the admin API.
+    // Domains of `limit` members, made ahead through the admin API. Two in three evict a member
+    // unseen for EVICT_AFTER_S (i % 6 < 4: anonymous and identity ones), and two (one of each
+    // mode, one evicting) limit removals.
     const domains: RaceDomain[] = [];
     for (let i = 0; i < domainCount; i++) {
+      const policy = {
+        evictAfterS: i % 6 < 4 ? EVICT_AFTER_S : null,
+        removalLimit: i === 0 || i === 5 ? REMOVAL_LIMIT : null,
+      };
       if (i % 2 === 0) {
-        domains.push({ mode: 'anonymous', name: `race-${i}` });
+        domains.push({ mode: 'anonymous', name: `race-${i}`, ...policy });
       } else {
         // A sub with ":" in it: identity names escape it (`race:user%3A<i>`).
         const token = await new SignJWT({ nq: 'race' })
@@ -95,12 +141,17 @@ export async function runRace(options: RaceOptions): Promise<RaceFigures> {
           .setSubject(`user:${i}`)
           .setExpirationTime('6h')
           .sign(issuer.privateKey);
-        domains.push({ mode: 'identity', name: `race:user%3A${i}`, token });
+        domains.push({ mode: 'identity', name: `race:user%3A${i}`, token, ...policy });
       }
     }
     for (const domain of domains) {
       const put = await servers[0]?.admin('PUT', `/domains/${domain.mode}/${encodeURIComponent(domain.name)}`, {
         maxMembership: limit,
+        evictAfterSeconds: domain.evictAfterS,
+        removalLimit: domain.removalLimit && {
+          removals: domain.removalLimit.removals,
+          periodSeconds: domain.removalLimit.periodS,
+        },
       });
       if (put?.status !== 201) throw new Error(`cannot create ${domain.name}: ${JSON.stringify(put?.body)}`);
     }
@@ -123,81 +174,208 @@ export async function runRace(options: RaceOptions): Promise<RaceFigures> {
     );
     const hardwareOf = new Map(machines.map((m, i) => [m.guid, hardware.indexOf(hardware[i] as string[])]));
 
-    /** `guid domain` → whether the machine is a member, as the acknowledged answers say. */
+    /** `guid domain` → whether the device believes it is a member (removals and evictions it learns of by calling). */
     const member = new Map<string, boolean>();
-    /** Pairs whose outcome is unknown (no answer): left out of the exact check. */
-    const unknown = new Set<string>();
+    /** `guid domain` told DOM_NOT_MEMBER and not admitted since. */
+    const toldOut = new Set<string>();
+    const operations: RaceOperation[] = [];
     const answers: Record<string, number> = {};
     const figures = {
       joins: { sent: 0, admitted: 0, rejoined: 0, refusedByLimit: 0 },
       leaves: { committed: 0, releasedSlot: 0 },
+      removals: { listed: 0, previewed: 0, committed: 0, removedGuids: 0, limited: 0, denied: 0 },
+      notMember: { answers: 0, joinedAgain: 0 },
     };
     let serverErrors = 0;
     let transportErrors = 0;
-    const send = async (url: string, body: string) => {
+    const segments = {
+      join: 'join',
+      'leave-preview': 'leave',
+      'leave-commit': 'leave',
+      members: 'members',
+      'remove-preview': 'remove',
+      'remove-commit': 'remove',
+    } as const;
+
+    /** One request of `machine` about `domain`, tallied and logged for the audit. */
+    const call = async (
+      op: RaceOperationKind,
+      machine: TestMachine,
+      domain: RaceDomain,
+      fields: RequestFields,
+      extra: Partial<RaceOperation> = {},
+    ) => {
+      const target = domain.mode === 'anonymous' ? { anonymous: domain.name } : {};
+      const body = domainRequest(machine, { at: domain.token, ...fields });
+      const sentAt = Date.now();
+      let answer: Awaited<ReturnType<typeof post>> | undefined;
+      let outcome = 'no answer';
       try {
-        const answer = await post(url, body);
+        answer = await post(protocolUrl(server(), segments[op], target), body);
+        const name: string = answer.body?.error?.name ?? String(answer.status);
         const kind = answer.status === 200 ? '200' : `${answer.status} ${answer.body?.error?.name ?? ''}`;
         answers[kind] = (answers[kind] ?? 0) + 1;
         if (answer.status >= 500) serverErrors++;
-        return answer;
+        outcome = answer.status === 200 ? '200' : answer.status >= 500 ? `5xx ${name}` : name;
       } catch {
         transportErrors++;
-        return undefined;
       }
+      const record: RaceOperation = {
+        op,
+        guid: machine.guid,
+        domain: domain.name,
+        sentAt,
+        answeredAt: Date.now(),
+        outcome,
+        ...extra,
+      };
+      operations.push(record);
+      if (outcome === 'DOM_NOT_MEMBER') {
+        figures.notMember.answers++;
+        member.set(`${machine.guid} ${domain.name}`, false);
+        toldOut.add(`${machine.guid} ${domain.name}`);
+      }
+      return { answer, outcome, record };
     };
 
-    /** One operation of one machine: a join (or re-join), or a leave in its two phases. */
-    const operate = async (machine: TestMachine) => {
-      // Mostly a domain it is a member of (a re-join or a leave, which frees slots to race for).
-      const mine = domains.filter((d) => member.get(`${machine.guid} ${d.name}`) === true);
-      const domain = mine.length > 0 && next() < 0.6 ? pick(mine) : pick(domains);
+    /** A join: a new one, a re-join of a member (with `dn` or not), or a former member's new join. */
+    const join = async (machine: TestMachine, domain: RaceDomain, dn: boolean) => {
       const key = `${machine.guid} ${domain.name}`;
-      const target = domain.mode === 'anonymous' ? { anonymous: domain.name } : {};
-      const at = domain.token;
-      const isMember = member.get(key) === true;
-      if (!isMember || next() < 0.5) {
-        figures.joins.sent++;
-        const answer = await send(protocolUrl(server(), 'join', target), domainRequest(machine, { at }));
-        if (!answer || answer.status >= 500) return unknown.add(key);
-        if (answer.status === 200) {
-          if (isMember) figures.joins.rejoined++;
-          else figures.joins.admitted++;
-          member.set(key, true);
-        } else if (answer.body?.error?.name === 'DOM_LIMIT_REACHED') {
-          figures.joins.refusedByLimit++;
-        }
-        return;
-      }
-      const leaveUrl = protocolUrl(server(), 'leave', target);
-      const preview = await send(leaveUrl, domainRequest(machine, { op: 'leave', phase: 'preview', at }));
-      if (preview?.status !== 200) return preview && preview.status < 500 ? undefined : unknown.add(key);
-      const commit = await send(
-        protocolUrl(server(), 'leave', target),
-        domainRequest(machine, { op: 'leave', phase: 'commit', at }),
-      );
-      if (!commit || commit.status >= 500) return unknown.add(key);
-      if (commit.status === 200) {
-        figures.leaves.committed++;
-        if (commit.body.machineReleased) figures.leaves.releasedSlot++;
+      const wasMember = member.get(key) === true;
+      figures.joins.sent++;
+      const { outcome } = await call('join', machine, domain, dn ? { dn: domain.name } : {}, { dn });
+      if (outcome === '200') {
+        if (wasMember) figures.joins.rejoined++;
+        else figures.joins.admitted++;
+        if (toldOut.delete(key)) figures.notMember.joinedAgain++;
+        member.set(key, true);
+      } else if (outcome === 'DOM_LIMIT_REACHED') {
+        figures.joins.refusedByLimit++;
+        toldOut.delete(key);
         member.set(key, false);
       }
     };
 
-    log(`race: ${joins} joins, with leaves, through ${processCount} processes, ${concurrency} at once`);
-    const idle = [...machines];
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (figures.joins.sent < joins && idle.length > 0) {
-          // A machine nobody else is using now: a device sends one request at a time.
-          const machine = idle.splice(Math.floor(next() * idle.length), 1)[0] as TestMachine;
-          await operate(machine);
-          idle.push(machine);
-        }
-      }),
-    );
+    const leave = async (machine: TestMachine, domain: RaceDomain) => {
+      const preview = await call('leave-preview', machine, domain, { op: 'leave', phase: 'preview' });
+      if (preview.outcome !== '200') return;
+      const commit = await call('leave-commit', machine, domain, { op: 'leave', phase: 'commit' });
+      if (commit.outcome === '200') {
+        figures.leaves.committed++;
+        if (commit.answer?.body.machineReleased) figures.leaves.releasedSlot++;
+        member.set(`${machine.guid} ${domain.name}`, false);
+      }
+    };
 
-    const problems = await audit(database, domains, member, unknown, hardwareOf, limit);
+    /** A member lists the domain and removes another machine: preview, then commit. */
+    const remove = async (machine: TestMachine, domain: RaceDomain) => {
+      const listedAt = Date.now();
+      const listing = await call('members', machine, domain, { op: 'members' });
+      if (listing.outcome !== '200') return;
+      figures.removals.listed++;
+      const listed: { guid: string; self: boolean }[] = listing.answer?.body.members ?? [];
+      // Not an app on its own machine (identity mode): the server denies that one, race or not.
+      const others = listed.filter(
+        (m) => !m.self && (domain.mode === 'anonymous' || hardwareOf.get(m.guid) !== hardwareOf.get(machine.guid)),
+      );
+      if (others.length === 0) return;
+      const target = pick(others).guid;
+      const tally = (outcome: string) => {
+        if (outcome === 'DOM_REMOVAL_LIMITED') figures.removals.limited++;
+        if (outcome === 'DEREG_DENIED') figures.removals.denied++;
+      };
+      const fields = { op: 'remove', member: target };
+      const preview = await call(
+        'remove-preview',
+        machine,
+        domain,
+        { ...fields, phase: 'preview' },
+        { target, listedAt },
+      );
+      tally(preview.outcome);
+      if (preview.outcome !== '200') return;
+      figures.removals.previewed++;
+      const commit = await call('remove-commit', machine, domain, { ...fields, phase: 'commit' }, { target, listedAt });
+      tally(commit.outcome);
+      if (commit.outcome !== '200') return;
+      const removed: string[] = commit.answer?.body.removed ?? [];
+      commit.record.removed = removed;
+      figures.removals.committed++;
+      figures.removals.removedGuids += removed.length;
+    };
+
+    /** One operation of one machine. */
+    const operate = async (machine: TestMachine) => {
+      const keyOf = (domain: RaceDomain) => `${machine.guid} ${domain.name}`;
+      // Told it was removed or evicted, a device mostly joins that domain again: a new join, no `dn`.
+      const told = domains.filter((d) => toldOut.has(keyOf(d)));
+      if (told.length > 0 && next() < 0.7) return join(machine, pick(told), false);
+      const mine = domains.filter((d) => member.get(keyOf(d)) === true);
+      if (mine.length > 0 && next() < removeShare) return remove(machine, pick(mine));
+      // Mostly a domain it is a member of (a re-join or a leave, which frees slots to race for).
+      const domain = mine.length > 0 && next() < 0.6 ? pick(mine) : pick(domains);
+      const isMember = member.get(keyOf(domain)) === true;
+      if (!isMember || next() < 0.5) return join(machine, domain, isMember && next() < 0.5);
+      return leave(machine, domain);
+    };
+
+    // The clock: time cannot pass in a test, so it makes a member of an evicting domain unseen for
+    // longer than evictAfter by moving its times back (mostly its whole machine, sometimes one app
+    // of it), one row per statement. And a check of every count against its rows while it races.
+    storage = openStorage(database.target, 2);
+    const db = storage.db;
+    let racing = true;
+    let aged = 0;
+    let checksDuring = 0;
+    const during = new Set<string>();
+    const evicting = domains.filter((d) => d.evictAfterS !== null).map((d) => d.name);
+    const clock = async () => {
+      while (racing) {
+        await sleep(ageEveryMs);
+        const { rows } = await sql<{ domain_id: number; guid: string; machine_row: number }>`
+          select r.domain_id, r.guid, r.machine_row from domain_registrations r join domains d on d.id = r.domain_id
+          where d.name = any(${evicting}) order by r.domain_id, r.guid`.execute(db);
+        if (rows.length === 0) continue;
+        const chosen = pick(rows);
+        const shift = (EVICT_AFTER_S + 60 + Math.floor(next() * 3600)) * 1000;
+        for (const row of next() < 0.7 ? rows.filter((r) => r.machine_row === chosen.machine_row) : [chosen]) {
+          await sql`update domain_registrations set last_seen = last_seen - ${shift}, first_seen = first_seen - ${shift}
+            where domain_id = ${row.domain_id} and guid = ${row.guid}`.execute(db);
+          aged++;
+        }
+      }
+    };
+    const monitor = async () => {
+      while (racing) {
+        await sleep(500);
+        for (const problem of await structuralProblems(db, domains)) during.add(`during the race: ${problem}`);
+        checksDuring++;
+      }
+    };
+    const background = [clock(), monitor()];
+
+    log(
+      `race: ${joins} joins, with leaves, removals and evictions, through ${processCount} processes, ${concurrency} at once`,
+    );
+    const idle = [...machines];
+    try {
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (figures.joins.sent < joins && idle.length > 0) {
+            // A machine nobody else is using now: a device sends one request at a time.
+            const machine = idle.splice(Math.floor(next() * idle.length), 1)[0] as TestMachine;
+            await operate(machine);
+            idle.push(machine);
+          }
+        }),
+      );
+    } finally {
+      racing = false;
+      await Promise.all(background);
+    }
+
+    const audit = await auditRace(db, domains, operations, hardwareOf, limit);
+    const unanswered = operations.filter((o) => o.outcome === 'no answer' || o.outcome.startsWith('5')).length;
     return {
       processes: processCount,
       domains: domainCount,
@@ -206,81 +384,20 @@ export async function runRace(options: RaceOptions): Promise<RaceFigures> {
       seed,
       seconds: (Date.now() - started) / 1000,
       ...figures,
+      evictions: { guids: audit.evictedGuids, machines: audit.evictions, aged },
+      checksDuring,
       answers,
       serverErrors,
       transportErrors,
-      problems: unknown.size > 0 ? [`${unknown.size} operations without an answer`, ...problems] : problems,
+      problems: [
+        ...(unanswered > 0 ? [`${unanswered} operations without an answer`] : []),
+        ...[...during].slice(0, 20),
+        ...audit.problems.slice(0, 50),
+      ],
     };
   } finally {
+    await storage?.close();
     await Promise.all(servers.map((s) => s.stop()));
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** What the database holds against what the acknowledged answers say. */
-async function audit(
-  database: TestDatabase,
-  domains: RaceDomain[],
-  member: Map<string, boolean>,
-  unknown: Set<string>,
-  hardwareOf: Map<string, number>,
-  limit: number,
-): Promise<string[]> {
-  const storage = openStorage(database.target, 1);
-  const problems: string[] = [];
-  try {
-    const rows = await sql<{
-      name: string;
-      mode: string;
-      member_count: number;
-      max_membership: number | null;
-      machines: number;
-      registrations: number;
-      empty_machines: number;
-    }>`select d.name, d.mode, d.member_count, d.max_membership,
-        (select count(*) from domain_machines m where m.domain_id = d.id)::int as machines,
-        (select count(*) from domain_registrations r where r.domain_id = d.id)::int as registrations,
-        (select count(*) from domain_machines m where m.domain_id = d.id
-          and not exists (select 1 from domain_registrations r where r.machine_row = m.id))::int as empty_machines
-      from domains d`.execute(storage.db);
-    const registered = await sql<{ guid: string; name: string }>`
-      select r.guid, d.name from domain_registrations r join domains d on d.id = r.domain_id`.execute(storage.db);
-    const stored = new Set(registered.rows.map((row) => `${row.guid} ${row.name}`));
-
-    for (const domain of domains) {
-      const row = rows.rows.find((r) => r.name === domain.name && r.mode === domain.mode);
-      if (!row) {
-        problems.push(`${domain.name}: missing`);
-        continue;
-      }
-      const expectedMembers = [...member].filter(([key, is]) => is && key.endsWith(` ${domain.name}`));
-      const slots =
-        domain.mode === 'anonymous'
-          ? expectedMembers.length
-          : new Set(expectedMembers.map(([key]) => hardwareOf.get(key.split(' ')[0] as string))).size;
-      const exact = ![...unknown].some((key) => key.endsWith(` ${domain.name}`));
-      if (row.member_count !== row.machines)
-        problems.push(`${domain.name}: count ${row.member_count}, slots ${row.machines}`);
-      if (domain.mode === 'anonymous' && row.machines !== row.registrations) {
-        problems.push(`${domain.name}: ${row.machines} slots, ${row.registrations} registrations`);
-      }
-      if (row.empty_machines > 0) problems.push(`${domain.name}: ${row.empty_machines} slots without a registration`);
-      if (row.member_count > limit)
-        problems.push(`${domain.name}: ${row.member_count} members over the limit ${limit}`);
-      if (exact && row.member_count !== slots) {
-        problems.push(`${domain.name}: ${row.member_count} members, the acknowledged answers say ${slots}`);
-      }
-    }
-    for (const [key, is] of member) {
-      if (unknown.has(key)) continue;
-      if (is && !stored.has(key)) problems.push(`acknowledged join lost: ${key}`);
-      if (!is && stored.has(key)) problems.push(`acknowledged leave not recorded: ${key}`);
-    }
-    for (const key of stored) {
-      if (!member.has(key) && !unknown.has(key)) problems.push(`registration nobody acknowledged: ${key}`);
-    }
-  } finally {
-    await storage.close();
-  }
-  return problems;
 }
