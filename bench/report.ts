@@ -227,7 +227,7 @@ function householdSection(figures: Figures): string {
   const timed = measured
     .map(
       (db) =>
-        `${db.name} ${(db.measureMs / 1000).toFixed(0)} s, load average ${db.loadAverage.map((n) => n.toFixed(1)).join(' → ')}`,
+        `${db.name} ${(db.measureMs / 1000).toFixed(0)} s, ${db.loadAverage.map((n) => n.toFixed(1)).join(' → ')}`,
     )
     .join('; ');
   return `## Household devices: member listing and removal by domain size
@@ -239,8 +239,9 @@ remover joined through the protocol: ${populated || 'not measured'}), on one
 \`domus serve\` in its own process, one request at a time on one keep-alive connection. After
 ${d.warmUp} of each as a warm-up, ${d.rounds} rounds of ${d.listsPerRound} first pages, ${d.listsPerRound} pages from the middle and ${d.removalsPerRound}
 removals per domain, the two domains taking turns request by request (removal by removal), so
-that a burst of noise on this shared machine hits both alike. Timed rounds: ${timed || 'not measured'}
-(the machine's 1-minute load average before → after; 2 is both cores busy).
+that a burst of noise on this shared machine hits both alike. Timed rounds, and the machine's
+1-minute load average before → after them (2 is both cores busy):
+${timed || 'not measured'}.
 
 - **first page**: \`limit\` ${PAGE}, no cursor.
 - **page from the middle**: \`limit\` ${PAGE}, the cursor of the member in the middle of the domain
