@@ -10,7 +10,7 @@ const USAGE = `usage: domus <command>
   migrate [up|down|status]    apply, revert the last, or list migrations
   token mint --sub U --nq NS [--ttl S]
                               sign an auth token with this server's local issuer key
-  device <individualize|join|leave|status|store-license> …
+  device <individualize|join|leave|members|remove|status|store-license> …
                               the bundled device client; "domus device help" for details
   media-token verify <serializedToken> --resource R [--jwks URL|file]
                               check a media token from an authorize decision; prints its status

@@ -166,13 +166,14 @@ function readFields(payload: Record<string, unknown>) {
   }
   if (phase !== undefined && phase !== 'preview' && phase !== 'commit')
     throw malformed('phase must be "preview" or "commit"');
-  if (label !== undefined && !isLabel(label)) {
+  // Each operation's own fields are checked where they count and ignored elsewhere (§4.2).
+  if (op === 'join' && label !== undefined && !isLabel(label)) {
     throw malformed(`label must be 1 to ${MAX_LABEL_LENGTH} characters of text without control characters`);
   }
-  if (member !== undefined && (typeof member !== 'string' || !GUID.test(member))) {
+  if (op === 'remove' && member !== undefined && (typeof member !== 'string' || !GUID.test(member))) {
     throw malformed('member must be a machine GUID (a lower-case UUID)');
   }
-  if (cursor !== undefined && (typeof cursor !== 'string' || !CURSOR.test(cursor))) {
+  if (op === 'members' && cursor !== undefined && (typeof cursor !== 'string' || !CURSOR.test(cursor))) {
     throw malformed('cursor must be the nextCursor of a members answer');
   }
   if (
@@ -190,10 +191,10 @@ function readFields(payload: Record<string, unknown>) {
     at: at as string | undefined,
     dn: dn as string | undefined,
     phase: phase as LeavePhase | undefined,
-    label: label as string | undefined,
-    member: member as string | undefined,
-    cursor: cursor as string | undefined,
-    limit: limit as number | undefined,
+    label: op === 'join' ? (label as string | undefined) : undefined,
+    member: op === 'remove' ? (member as string | undefined) : undefined,
+    cursor: op === 'members' ? (cursor as string | undefined) : undefined,
+    limit: op === 'members' ? (limit as number | undefined) : undefined,
   };
 }
 

@@ -163,7 +163,7 @@ export const OPTIONS: readonly Option[] = [
   {
     env: 'DOMUS_DOMAIN_EVENT_RETENTION',
     default: '`90d`',
-    doc: 'how long domain events are kept: `<n><s|min|h|d>`, or `off` = for ever (docs/domain-server.md, "Events")',
+    doc: 'how long domain events (and removed machines\' `DOM_NOT_MEMBER` marks) are kept: `<n><s|min|h|d>`, or `off` = for ever (docs/domain-server.md, "Events")',
   },
   {
     env: 'DOMUS_LICENSE_SERVER_TOKEN',

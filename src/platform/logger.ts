@@ -9,6 +9,7 @@ export type { Logger };
 
 const SECRET_FIELDS = [
   'adminToken',
+  'licenseServerTokens',
   'masterKey',
   'privateKey',
   'token',

@@ -96,22 +96,6 @@ export async function licenseServerRoutes(
         params: DomainParams,
         response: { 200: View, 400: adminErrors[400], 401: unauthorized, 404: notFound, 503: unavailable },
       },
-      // The scheme is this route's own: it is declared where the route is.
-      config: {
-        swaggerTransform: ({ schema, url, ...document }) => {
-          if ('openapiObject' in document) {
-            const { openapiObject } = document;
-            openapiObject.components = {
-              ...openapiObject.components,
-              securitySchemes: {
-                ...openapiObject.components?.securitySchemes,
-                [SCHEME]: { type: 'http', scheme: 'bearer', description: 'DOMUS_LICENSE_SERVER_TOKEN' },
-              },
-            };
-          }
-          return { schema, url };
-        },
-      },
     },
     async (request) => licenseServerView(deps.storage.db, deps.publicRoot(), request.params.mode, request.params.name),
   );

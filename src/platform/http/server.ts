@@ -183,6 +183,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       components: {
         securitySchemes: {
           adminToken: { type: 'http', scheme: 'bearer' },
+          licenseServerToken: { type: 'http', scheme: 'bearer', description: 'DOMUS_LICENSE_SERVER_TOKEN' },
           passAccessToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         },
       },
