@@ -5,11 +5,9 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/storage/schema.js';
-import { transaction } from '../platform/storage/transaction.js';
 import type { DomainRequest } from './envelope.js';
-import { DomainError } from './errors.js';
 import { device, recordEvent } from './events.js';
-import { checkAuthentication, type DomainDeps, type DomainTarget, domainNameOf, requireMember } from './policy.js';
+import { asMember, type DomainDeps, type DomainTarget } from './policy.js';
 import type { DomainRecord, RegistrationRecord } from './records.js';
 import type { DomainStore } from './store.js';
 
@@ -17,18 +15,8 @@ export type LeaveAnswer =
   | { ver: number; phase: 'preview'; domain: { name: string }; allowed: true }
   | { ver: number; phase: 'commit'; domain: { name: string }; left: true; machineReleased: boolean };
 
-export async function leave(deps: DomainDeps, request: DomainRequest, target: DomainTarget): Promise<LeaveAnswer> {
-  const name = domainNameOf(target, request);
-
-  return transaction(deps.storage, async (trx) => {
-    const now = Date.now();
-    await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
-    const domain = await deps.store.lockDomain(trx, target.mode, name);
-    if (!domain) throw new DomainError('DEREG_DENIED', 'no such domain');
-    checkAuthentication(domain, request);
-
-    const registration = await requireMember(deps, trx, domain, request);
-
+export function leave(deps: DomainDeps, request: DomainRequest, target: DomainTarget): Promise<LeaveAnswer> {
+  return asMember(deps, request, target, true, async (trx, domain, registration, name, now) => {
     if (request.phase === 'preview') {
       await deps.store.touch(trx, domain.id, registration, now);
       return { ver: request.ver, phase: 'preview', domain: { name }, allowed: true };

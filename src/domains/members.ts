@@ -1,23 +1,15 @@
 /**
  * The household's own operations (docs/domain-protocol.md §14, §15): a member lists the domain's
  * members and removes another one, in two phases like a leave. Both pass the member checks of a
- * leave (policy.ts, requireMember); a removal also needs an unsuspended domain and a removal left
+ * leave (policy.ts, asMember); a removal also needs an unsuspended domain and a removal left
  * in the domain's limit (removal-limit.ts). A removal commits like a leave of every registration on
  * the removed member's machine (its slot freed, key rollover set), marks them former members
  * (their next call is DOM_NOT_MEMBER) and records a `removed` event for each, the remover as actor.
  */
-import { transaction } from '../platform/storage/transaction.js';
 import type { DomainRequest } from './envelope.js';
 import { DomainError } from './errors.js';
 import { device, recordEvent } from './events.js';
-import {
-  checkAuthentication,
-  checkNotSuspended,
-  type DomainDeps,
-  type DomainTarget,
-  domainNameOf,
-  requireMember,
-} from './policy.js';
+import { asMember, checkNotSuspended, type DomainDeps, type DomainTarget } from './policy.js';
 import { checkRemovalLimit, recordRemoval } from './removal-limit.js';
 
 export interface MemberEntry {
@@ -49,22 +41,10 @@ export type RemoveAnswer =
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export async function listMembers(
-  deps: DomainDeps,
-  request: DomainRequest,
-  target: DomainTarget,
-): Promise<MembersAnswer> {
-  const name = domainNameOf(target, request);
+export function listMembers(deps: DomainDeps, request: DomainRequest, target: DomainTarget): Promise<MembersAnswer> {
   const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
-  return transaction(deps.storage, async (trx) => {
-    const now = Date.now();
-    await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
-    const domain = await deps.store.findDomain(trx, target.mode, name);
-    if (!domain) throw new DomainError('DEREG_DENIED', 'no such domain');
-    checkAuthentication(domain, request);
-    const self = await requireMember(deps, trx, domain, request);
+  return asMember(deps, request, target, false, async (trx, domain, self, name, now) => {
     await deps.store.touch(trx, domain.id, self, now);
-
     const rows = await deps.store.listRegistrations(trx, domain.id, after, request.limit + 1);
     const page = rows.slice(0, request.limit);
     const last = page.at(-1);
@@ -83,21 +63,10 @@ export async function listMembers(
   });
 }
 
-export async function removeMember(
-  deps: DomainDeps,
-  request: DomainRequest,
-  target: DomainTarget,
-): Promise<RemoveAnswer> {
-  const name = domainNameOf(target, request);
+export function removeMember(deps: DomainDeps, request: DomainRequest, target: DomainTarget): Promise<RemoveAnswer> {
   const member = request.member;
   if (member === undefined) throw new DomainError('REQ_MALFORMED', 'member must be the GUID of the member to remove');
-  return transaction(deps.storage, async (trx) => {
-    const now = Date.now();
-    await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
-    const domain = await deps.store.lockDomain(trx, target.mode, name);
-    if (!domain) throw new DomainError('DEREG_DENIED', 'no such domain');
-    checkAuthentication(domain, request);
-    const self = await requireMember(deps, trx, domain, request);
+  return asMember(deps, request, target, true, async (trx, domain, self, name, now) => {
     checkNotSuspended(domain);
     const removed = await deps.store.findRegistration(trx, domain.id, member);
     if (!removed) throw new DomainError('DEREG_DENIED', 'no such member of the domain');

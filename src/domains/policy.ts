@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { PolicyDefaults } from '../platform/config.js';
 import type { Storage } from '../platform/storage/database.js';
 import type { Database } from '../platform/storage/schema.js';
+import { transaction } from '../platform/storage/transaction.js';
 import { hasControlCharacter, storableText } from '../platform/text.js';
 import type { AuthClaims } from '../platform/tokens/auth-tokens.js';
 import type { DomainKeys } from './domain-keys.js';
@@ -159,6 +160,41 @@ export async function requireMember(
     throw new DomainError('DEREG_DENIED', 'this machine does not match the member machine');
   }
   return registration;
+}
+
+/**
+ * Runs a member's request (leave, members, remove) in one transaction: records its message id,
+ * finds the domain (locking it when `lock`), then makes the checks they share in docs/domain-
+ * protocol.md's order — no such domain (DEREG_DENIED), authentication, the member checks — and
+ * hands `work` the domain and the requesting registration.
+ */
+export function asMember<T>(
+  deps: DomainDeps,
+  request: DomainRequest,
+  target: DomainTarget,
+  lock: boolean,
+  work: (
+    trx: Kysely<Database>,
+    domain: DomainRecord,
+    self: RegistrationRecord,
+    name: string,
+    now: number,
+  ) => Promise<T>,
+): Promise<T> {
+  const name = domainNameOf(target, request);
+  return transaction(deps.storage, async (trx) => {
+    const now = Date.now();
+    await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
+    const domain = await (lock ? deps.store.lockDomain : deps.store.findDomain).call(
+      deps.store,
+      trx,
+      target.mode,
+      name,
+    );
+    if (!domain) throw new DomainError('DEREG_DENIED', 'no such domain');
+    checkAuthentication(domain, request);
+    return work(trx, domain, await requireMember(deps, trx, domain, request), name, now);
+  });
 }
 
 /** A suspended domain refuses joins and removals (docs/domain-protocol.md §7). */
