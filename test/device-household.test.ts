@@ -55,6 +55,8 @@ const removalLimited = (periodS: number) => (error: unknown) => {
   return true;
 };
 
+const LICENSE_SERVER_TOKEN = 'license-server-token-of-the-tests';
+
 for (const kind of testDatabases()) {
   describe(`household devices from the device client on ${kind.name}`, () => {
     let db: TestDatabase;
@@ -90,8 +92,18 @@ for (const kind of testDatabases()) {
 
     before(async () => {
       db = await kind.create();
-      server = await startTestServer(db, { DOMUS_THROTTLE: 'off' });
+      server = await startTestServer(db, { DOMUS_THROTTLE: 'off', DOMUS_LICENSE_SERVER_TOKEN: LICENSE_SERVER_TOKEN });
     });
+
+    /** The license-server view's key versions of an anonymous domain. */
+    async function licenseView(name: string) {
+      const response = await fetch(`${server.url}/license-server/v1/domains/anonymous/${name}`, {
+        headers: { authorization: `Bearer ${LICENSE_SERVER_TOKEN}` },
+      });
+      assert.equal(response.status, 200);
+      const { currentKeyVersion, oldestKeyVersion, rolloverPending } = await response.json();
+      return { currentKeyVersion, oldestKeyVersion, rolloverPending };
+    }
     after(async () => {
       await stopAllChildren();
       await server?.close();
@@ -160,6 +172,8 @@ for (const kind of testDatabases()) {
         machineReleased: true,
       });
       assert.deepEqual(await serverMembers(name), [guidOf(tv)]);
+      // What a license server sees: until the next join, a rollover is pending on version 1.
+      assert.deepEqual(await licenseView(name), { currentKeyVersion: 1, oldestKeyVersion: 1, rolloverPending: true });
       const tabletJoined = await tablet.join(url, undefined, { label: 'Tablet' });
       assert.deepEqual(
         tabletJoined.credentials.map((c) => c.keyVersion),
@@ -167,6 +181,8 @@ for (const kind of testDatabases()) {
         'the removal rolled the key over',
       );
       tablet.storeLicense(license('tablet-movie', url, name));
+      // New licenses are bound to version 2, which the removed phone never received.
+      assert.deepEqual(await licenseView(name), { currentKeyVersion: 2, oldestKeyVersion: 1, rolloverPending: false });
 
       // The phone still holds the domain, so its re-join sends dn: DOM_NOT_MEMBER, and it deletes
       // the domain's credentials and its two licenses, keeping the other domain's.
