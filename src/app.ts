@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
+import { mountFrontPage } from './console/front-page.js';
 import { createDomainModule, type DomainModule } from './domains/module.js';
 import { createEntitlementModule, type EntitlementModule } from './entitlements/module.js';
 import { HOUSEHOLD_TOKEN_ISSUER } from './entitlements/tokens/household-tokens.js';
@@ -154,6 +155,7 @@ export async function createDomus(config: Config, logger = createLogger(config.l
   await domains.mountAdmin(adminHttp, adminGuard);
   await entitlements.mount(http);
   await entitlements.mountAdmin(adminHttp, adminGuard);
+  mountFrontPage(http, { version: VERSION, publicRoot, demo: config.demo });
   await Promise.all([http.ready(), management.ready()]);
   let managementPort = config.managementPort;
 
