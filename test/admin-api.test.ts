@@ -141,6 +141,16 @@ for (const kind of testDatabases()) {
         assert.deepEqual((await listAll('&q=list-&mode=identity', 50)).names, []);
       });
 
+      it('finds the domains a machine GUID is a member of (issue 12)', async () => {
+        const machine = await individualize(server.url);
+        for (const name of ['list-1', 'list-4']) assert.equal((await join(machine, name)).status, 200);
+        const found = await listAll(`&member=${machine.guid}`, 1);
+        assert.deepEqual(found.names.sort(), ['anonymous/list-1', 'anonymous/list-4']);
+        assert.deepEqual((await listAll(`&member=${machine.guid}&q=list-4`, 50)).names, ['anonymous/list-4']);
+        assert.deepEqual((await listAll(`&member=${machine.guid}&mode=identity`, 50)).names, []);
+        assert.deepEqual((await listAll('&member=no-such-guid', 50)).names, []);
+      });
+
       it('takes q literally: LIKE wildcards in it match only themselves', async () => {
         assert.deepEqual((await listAll(`&q=${encodeURIComponent('odd_')}`, 50)).names, ['anonymous/odd_one']);
         assert.deepEqual((await listAll(`&q=${encodeURIComponent('_')}`, 50)).names, ['anonymous/odd_one']);
@@ -154,6 +164,8 @@ for (const kind of testDatabases()) {
           'mode=other',
           'limit=0',
           'limit=many',
+          'member=',
+          `member=${'x'.repeat(65)}`,
         ]) {
           const answer = await server.admin('GET', `/domains?${query}`);
           assert.equal(answer.status, 400, `${query}: ${JSON.stringify(answer.body)}`);

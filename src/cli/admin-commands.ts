@@ -170,10 +170,14 @@ export const RESOURCES: Record<string, Record<string, Action>> = {
   domains: {
     list: {
       args: [],
-      options: `[--mode anonymous|identity] [--q <text>] ${PAGE_OPTIONS}`,
-      accepts: ['mode', 'q', ...PAGE_ACCEPTS],
+      options: `[--mode anonymous|identity] [--q <text>] [--member <guid>] ${PAGE_OPTIONS}`,
+      accepts: ['mode', 'q', 'member', ...PAGE_ACCEPTS],
       request: (_args, values) =>
-        paged('/domains', values, { mode: values.mode as string | undefined, q: values.q as string | undefined }),
+        paged('/domains', values, {
+          mode: values.mode as string | undefined,
+          q: values.q as string | undefined,
+          member: values.member as string | undefined,
+        }),
     },
     get: {
       args: ['<mode>', '<name>'],

@@ -38,6 +38,7 @@ const OPTIONS = {
   'evict-after': { type: 'string' },
   'key-retention': { type: 'string' },
   reason: { type: 'string' },
+  member: { type: 'string' },
 } as const;
 
 /** One action's usage: on one line, or (given an `indent`) with its option lines below it. */

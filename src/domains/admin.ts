@@ -43,7 +43,14 @@ export const PAGE_SIZE = 50;
 export class DomainAdmin {
   constructor(private readonly deps: DomainDeps) {}
 
-  async list(filter: { mode?: Mode; q?: string; cursor?: string; limit?: number }): Promise<Page<DomainSummary>> {
+  async list(filter: {
+    mode?: Mode;
+    q?: string;
+    /** Only the domains this machine GUID is a registration of. */
+    member?: string;
+    cursor?: string;
+    limit?: number;
+  }): Promise<Page<DomainSummary>> {
     const limit = filter.limit ?? PAGE_SIZE;
     let query = this.deps.storage.db
       .selectFrom('domains')
@@ -55,6 +62,12 @@ export class DomainAdmin {
       // Case-insensitive on both databases; SQLite has no default LIKE escape character: name it.
       const pattern = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       query = query.where(sql<boolean>`lower(${sql.ref('name')}) like ${pattern} escape ${'\\'}`);
+    }
+    if (filter.member) {
+      const { member } = filter;
+      query = query.where('id', 'in', (eb) =>
+        eb.selectFrom('domain_registrations').select('domain_id').where('guid', '=', member),
+      );
     }
     if (filter.cursor) query = query.where('id', '>', decodeCursor(filter.cursor));
     const rows = await query.execute();

@@ -101,6 +101,9 @@ export async function adminRoutes(app: HttpServer, deps: { admin: DomainAdmin; g
         querystring: Type.Object({
           mode: Type.Optional(Mode),
           q: Type.Optional(Type.String({ maxLength: 512, description: 'part of the name' })),
+          member: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 64, description: 'a machine GUID: the domains it is a member of' }),
+          ),
           cursor: Type.Optional(Type.String({ maxLength: 64 })),
           limit: Limit,
         }),

@@ -19,6 +19,7 @@ import * as throttleNamespaces from './migrations/2026-12-05-02-throttle-namespa
 import * as identityDomainNames from './migrations/2026-12-05-03-identity-domain-names.js';
 import * as domainEvents from './migrations/2026-12-06-01-domain-events.js';
 import * as householdDevices from './migrations/2026-12-06-02-household-devices.js';
+import * as registrationGuidIndex from './migrations/2026-12-06-03-registration-guid-index.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-01-domains': domains,
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-05-03-identity-domain-names': identityDomainNames,
   '2026-12-06-01-domain-events': domainEvents,
   '2026-12-06-02-household-devices': householdDevices,
+  '2026-12-06-03-registration-guid-index': registrationGuidIndex,
 };
 
 /** An auto-increment integer primary key `id`, spelled for the dialect at hand. */
