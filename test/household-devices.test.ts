@@ -361,6 +361,7 @@ for (const kind of testDatabases()) {
       // Suspending twice records once; resuming lets joins in again.
       assert.equal((await server.admin('POST', '/domains/anonymous/paused/suspend')).status, 200);
       assert.equal((await server.admin('POST', '/domains/anonymous/paused/suspend', { reason: '' })).status, 400);
+      assert.equal((await server.admin('POST', '/domains/anonymous/paused/suspend', null)).status, 400);
       assert.equal((await events('anonymous', 'paused')).filter((e) => e.kind === 'suspended').length, 1);
       const resumed = await server.admin('POST', '/domains/anonymous/paused/resume');
       assert.equal(resumed.body.suspended, false);

@@ -259,9 +259,9 @@ export async function adminRoutes(app: HttpServer, deps: { admin: DomainAdmin; g
         ),
         response: { 200: DomainDetails, ...errors },
       },
-      // The body is optional: none is an empty one.
+      // The body is optional: none at all is an empty one (a JSON null is still refused).
       preValidation: async (request) => {
-        request.body ??= {};
+        if (request.body === undefined) request.body = {};
       },
     },
     async (request) => admin.suspend(request.params.mode, request.params.name, true, request.body.reason),
