@@ -22,7 +22,8 @@ const OPERATIONS: ReadonlySet<unknown> = new Set(['join', 'leave', 'members', 'r
 export const MAX_LABEL_LENGTH = 64;
 /** Members answered per page: the default and the most a request may ask for. */
 export const MEMBERS_PAGE = { default: 50, max: 100 } as const;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A machine GUID as the server issues it (docs/domain-protocol.md §5.3): a lower-case UUID. */
+export const MACHINE_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const CURSOR = /^[A-Za-z0-9_-]{1,128}$/;
 
 export interface DomainRequest {
@@ -170,7 +171,7 @@ function readFields(payload: Record<string, unknown>) {
   if (op === 'join' && label !== undefined && !isLabel(label)) {
     throw malformed(`label must be 1 to ${MAX_LABEL_LENGTH} characters of text without control characters`);
   }
-  if (op === 'remove' && member !== undefined && (typeof member !== 'string' || !GUID.test(member))) {
+  if (op === 'remove' && member !== undefined && (typeof member !== 'string' || !MACHINE_GUID.test(member))) {
     throw malformed('member must be a machine GUID (a lower-case UUID)');
   }
   if (op === 'members' && cursor !== undefined && (typeof cursor !== 'string' || !CURSOR.test(cursor))) {

@@ -24,7 +24,7 @@ import {
   serverUrlOf,
 } from './policy.js';
 import type { DomainRecord, KeyRecord } from './records.js';
-import { retainedKeys } from './store.js';
+import { retainedKeys } from './rejoin-query.js';
 
 export interface JoinAnswer {
   ver: number;

@@ -9,7 +9,7 @@ import { AdminError } from '../platform/http/admin.js';
 import type { Database } from '../platform/storage/schema.js';
 import { serverUrlOf } from './policy.js';
 import type { Mode } from './records.js';
-import { retainedKeys } from './store.js';
+import { retainedKeys } from './rejoin-query.js';
 
 export interface LicenseServerKeyVersion {
   version: number;

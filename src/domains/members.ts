@@ -6,7 +6,7 @@
  * the removed member's machine (its slot freed, key rollover set), marks them former members
  * (their next call is DOM_NOT_MEMBER) and records a `removed` event for each, the remover as actor.
  */
-import type { DomainRequest } from './envelope.js';
+import { type DomainRequest, MACHINE_GUID } from './envelope.js';
 import { DomainError } from './errors.js';
 import { device, recordEvent } from './events.js';
 import { asMember, checkNotSuspended, type DomainDeps, type DomainTarget } from './policy.js';
@@ -38,8 +38,6 @@ export type RemoveAnswer =
       removed: string[];
       machineReleased: true;
     };
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function listMembers(deps: DomainDeps, request: DomainRequest, target: DomainTarget): Promise<MembersAnswer> {
   const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
@@ -92,6 +90,7 @@ export function removeMember(deps: DomainDeps, request: DomainRequest, target: D
 
 function decodeCursor(cursor: string): string {
   const guid = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!GUID.test(guid)) throw new DomainError('REQ_MALFORMED', 'cursor must be the nextCursor of a members answer');
+  if (!MACHINE_GUID.test(guid))
+    throw new DomainError('REQ_MALFORMED', 'cursor must be the nextCursor of a members answer');
   return guid;
 }

@@ -1,5 +1,5 @@
 /** Moves members' last-seen times into the past, so tests see what a later request writes. */
-import { LAST_SEEN_RESOLUTION_MS } from '../../src/domains/store.js';
+import { LAST_SEEN_RESOLUTION_MS } from '../../src/domains/rejoin-query.js';
 import type { Storage } from '../../src/platform/storage/database.js';
 
 /** Each GUID seen `ms` earlier than recorded (by default just over the write resolution). */
