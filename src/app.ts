@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
+import { mountConsole } from './console/console-routes.js';
 import { mountFrontPage } from './console/front-page.js';
 import { createDomainModule, type DomainModule } from './domains/module.js';
 import { createEntitlementModule, type EntitlementModule } from './entitlements/module.js';
@@ -155,6 +156,7 @@ export async function createDomus(config: Config, logger = createLogger(config.l
   await domains.mountAdmin(adminHttp, adminGuard);
   await entitlements.mount(http);
   await entitlements.mountAdmin(adminHttp, adminGuard);
+  const operatorConsole = await mountConsole(adminHttp, { storage, guard: adminGuard });
   mountFrontPage(http, { version: VERSION, publicRoot, demo: config.demo });
   await Promise.all([http.ready(), management.ready()]);
   let managementPort = config.managementPort;
@@ -174,6 +176,9 @@ export async function createDomus(config: Config, logger = createLogger(config.l
         (error) => logger.warn({ err: error }, 'purging former members failed'),
       ),
       adminGuard.purge().catch((error) => logger.warn({ err: error }, 'purging admin-token buckets failed')),
+      operatorConsole.sessions
+        .purge()
+        .catch((error) => logger.warn({ err: error }, 'purging expired console sessions failed')),
     ]);
   };
   const purge = setInterval(purgeOnce, PURGE_INTERVAL_MS);

@@ -28,6 +28,8 @@ const ALL_TABLES = [
   'user_agent_flows',
   'throttle_buckets',
   'oidc_payloads',
+  'console_sessions',
+  'console_passwords',
 ] as const satisfies readonly (keyof Database)[];
 
 // A table added to the schema and not listed here fails the type check.

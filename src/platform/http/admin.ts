@@ -8,6 +8,10 @@
  * the token of a blocked address would let the guessing go on at full speed, the 429 then merely
  * standing for "wrong" and anything else for "right". A right token is never counted, and a
  * request without a token is no guess: 401 as ever.
+ *
+ * The operator console (src/console/) calls the same API with its session cookie instead of the
+ * token: the guard asks the console's `SessionCheck`, and a change (any method but GET and HEAD)
+ * must also carry the session's CSRF token, else 403.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -15,22 +19,34 @@ import { type Static, type TSchema, Type } from 'typebox';
 import { clientKey, type Throttle, type ThrottleDecision } from '../limits/throttle.js';
 import { type HttpServer, sendServerFault } from './server.js';
 
-/** A refused operator request: `{ error: { code, message } }` with this status. */
+/**
+ * A refused operator request: `{ error: { code, message, field? } }` with this status; `field`
+ * names the body field at fault (dotted, `connection.issuer`), so a form can show the message
+ * next to it.
+ */
 export class AdminError extends Error {
   override name = 'AdminError';
   constructor(
     readonly status: 400 | 404 | 409,
     readonly code: 'invalid_request' | 'not_found' | 'conflict',
     message: string,
+    readonly field?: string,
   ) {
     super(message);
   }
 }
 
-export const AdminErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
+export const AdminErrorBody = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    field: Type.Optional(Type.String({ description: 'the body field at fault, dotted (connection.issuer)' })),
+  }),
+});
 export const adminErrors = {
   400: AdminErrorBody,
   401: AdminErrorBody,
+  403: AdminErrorBody,
   404: AdminErrorBody,
   409: AdminErrorBody,
   429: AdminErrorBody,
@@ -46,9 +62,16 @@ export const adminSecurity = [{ adminToken: [] }];
 export const Nullable = <T extends TSchema & { type: string }>(schema: T) =>
   Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] });
 
+/**
+ * What a request's console session allows: nothing (no live session), reading, or also changing
+ * (it carries the session's CSRF token).
+ */
+export type SessionCheck = (request: FastifyRequest) => Promise<'none' | 'read' | 'change'>;
+
 /** The admin token and the limit on wrong ones; one per server, shared by every module's admin routes. */
 export class AdminGuard {
   readonly #expected: Buffer;
+  #sessions: SessionCheck | null = null;
 
   constructor(
     adminToken: string,
@@ -58,15 +81,44 @@ export class AdminGuard {
     this.#expected = digest(adminToken);
   }
 
+  /** Lets console sessions in (src/console/), besides the token. */
+  acceptSessions(check: SessionCheck): void {
+    this.#sessions = check;
+  }
+
+  /** Whether `given` is the admin token, in constant time. */
+  isAdminToken(given: string): boolean {
+    return given !== '' && timingSafeEqual(digest(given), this.#expected);
+  }
+
+  /**
+   * Counts a credential attempt of `ip` (the token here, the console's sign-in form) against the
+   * limit: a wrong one takes from the bucket, a right one only looks. Answers the refusal when
+   * the address is over the limit, else null.
+   */
+  async limitAttempt(ip: string, right: boolean): Promise<ThrottleDecision | null> {
+    if (!this.failures) return null;
+    const key = clientKey(ip);
+    const decision = right ? await this.failures.peek(key) : await this.failures.take(key);
+    return decision.allowed ? null : decision;
+  }
+
   /** The onRequest hook of an admin scope. */
   readonly check = async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers.authorization;
     const given = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    const right = given !== '' && timingSafeEqual(digest(given), this.#expected);
-    if (given !== '' && this.failures) {
-      const key = clientKey(request.ip);
-      const decision = right ? await this.failures.peek(key) : await this.failures.take(key);
-      if (!decision.allowed) return tooManyAttempts(reply, decision);
+    const right = this.isAdminToken(given);
+    if (given !== '') {
+      const refused = await this.limitAttempt(request.ip, right);
+      if (refused) return tooManyAttempts(reply, refused);
+    } else if (this.#sessions) {
+      const access = await this.#sessions(request);
+      if (access === 'change' || (access === 'read' && (request.method === 'GET' || request.method === 'HEAD'))) return;
+      if (access === 'read') {
+        return reply
+          .status(403)
+          .send({ error: { code: 'forbidden', message: 'a change from the console needs its X-CSRF-Token header' } });
+      }
     }
     if (!right) {
       reply.header('www-authenticate', 'Bearer');
@@ -86,7 +138,7 @@ function tooManyAttempts(reply: FastifyReply, decision: ThrottleDecision) {
   return reply
     .status(429)
     .header('retry-after', String(decision.retryAfterS))
-    .send({ error: { code: 'too_many_requests', message: 'too many wrong admin tokens from this address' } });
+    .send({ error: { code: 'too_many_requests', message: 'too many wrong admin credentials from this address' } });
 }
 
 /** Guards a plugin scope with the admin token and renders its errors. */
@@ -94,13 +146,32 @@ export function adminScope(app: HttpServer, guard: AdminGuard): void {
   app.addHook('onRequest', guard.check);
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
     if (error instanceof AdminError) {
-      return reply.status(error.status).send({ error: { code: error.code, message: error.message } });
+      const field = error.field === undefined ? {} : { field: error.field };
+      return reply.status(error.status).send({ error: { code: error.code, message: error.message, ...field } });
     }
     if (error.validation || (error.statusCode !== undefined && error.statusCode < 500)) {
-      return reply.status(400).send({ error: { code: 'invalid_request', message: error.message } });
+      const field = fieldOf(error as FastifyValidationError);
+      return reply
+        .status(400)
+        .send({ error: { code: 'invalid_request', message: error.message, ...(field ? { field } : {}) } });
     }
     return sendServerFault(error, request, reply, 'admin request failed');
   });
+}
+
+type FastifyValidationError = Error & {
+  validation?: { instancePath: string; params?: { missingProperty?: string; additionalProperty?: string } }[];
+  validationContext?: string;
+};
+
+/** The body field a schema validation failed on, dotted, or undefined (not the body, or its root). */
+function fieldOf(error: FastifyValidationError): string | undefined {
+  const first = error.validation?.[0];
+  if (!first || error.validationContext !== 'body') return undefined;
+  const path = first.instancePath.split('/').filter((part) => part !== '');
+  const leaf = first.params?.missingProperty ?? first.params?.additionalProperty;
+  if (leaf !== undefined) path.push(leaf);
+  return path.length > 0 ? path.join('.') : undefined;
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();

@@ -20,6 +20,7 @@ import * as identityDomainNames from './migrations/2026-12-05-03-identity-domain
 import * as domainEvents from './migrations/2026-12-06-01-domain-events.js';
 import * as householdDevices from './migrations/2026-12-06-02-household-devices.js';
 import * as registrationGuidIndex from './migrations/2026-12-06-03-registration-guid-index.js';
+import * as consoleSessions from './migrations/2026-12-06-06-console-sessions.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-01-domains': domains,
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-06-01-domain-events': domainEvents,
   '2026-12-06-02-household-devices': householdDevices,
   '2026-12-06-03-registration-guid-index': registrationGuidIndex,
+  '2026-12-06-06-console-sessions': consoleSessions,
 };
 
 /** An auto-increment integer primary key `id`, spelled for the dialect at hand. */

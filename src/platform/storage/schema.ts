@@ -26,6 +26,8 @@ export interface Database {
   user_agent_flows: UserAgentFlowTable;
   throttle_buckets: ThrottleBucketTable;
   oidc_payloads: OidcPayloadTable;
+  console_sessions: ConsoleSessionTable;
+  console_passwords: ConsolePasswordTable;
 }
 
 /** Long-lived server keys (Domain CA, individualization, local token issuer), sealed at rest. */
@@ -264,4 +266,23 @@ export interface OidcPayloadTable {
   /** Epoch milliseconds; null = no expiry. */
   expires_at: number | null;
   consumed_at: number | null;
+}
+
+/** A signed-in console session; the cookie holds the id, the table only its SHA-256. */
+export interface ConsoleSessionTable {
+  id_hash: string;
+  /** Sent back by the console in X-CSRF-Token on every change. */
+  csrf_token: string;
+  /** What signed in: 'admin-token' or 'password'. */
+  credential: string;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number;
+}
+
+/** The operator password of the console, as an scrypt hash (`scrypt$N$r$p$salt$hash`). */
+export interface ConsolePasswordTable {
+  name: string;
+  hash: string;
+  updated_at: number;
 }

@@ -1,0 +1,26 @@
+/**
+ * The operator console (docs/console.md): a single page on the admin API, signed in by the
+ * session cookie the sign-in page set. Each page is one file under pages/.
+ */
+import { render } from 'preact';
+import { DomainPage } from './pages/domain';
+import { DomainsPage } from './pages/domains';
+import { Link, useLocation } from './router';
+import { Layout } from './ui/layout';
+
+function App() {
+  const { path, query } = useLocation();
+  const domain = /^\/domains\/(anonymous|identity)\/([^/]+)$/.exec(path);
+  if (domain)
+    return <DomainPage path={path} mode={domain[1] as string} name={decodeURIComponent(domain[2] as string)} />;
+  if (path === '/domains') return <DomainsPage path={path} query={query} />;
+  return (
+    <Layout path={path} title="Not found">
+      <p>
+        No console page is at this address. <Link to="/">Go to the dashboard.</Link>
+      </p>
+    </Layout>
+  );
+}
+
+render(<App />, document.getElementById('app') as HTMLElement);

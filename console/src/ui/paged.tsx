@@ -1,0 +1,97 @@
+/**
+ * Cursor paging, as the admin API pages (`nextCursor`): one page in memory at a time, so a domain
+ * with a million members costs what a domain with ten does. Earlier pages are reached back
+ * through the cursors already seen.
+ */
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { ApiError } from '../api';
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string | null;
+}
+
+export interface Paged<T> {
+  items: T[];
+  loading: boolean;
+  error: ApiError | null;
+  pageNumber: number;
+  hasNext: boolean;
+  next(): void;
+  previous(): void;
+  reload(): void;
+}
+
+/** Pages of `load`; starts again from the first page whenever `key` changes. */
+export function usePaged<T>(load: (cursor: string | undefined) => Promise<Page<T>>, key: string): Paged<T> {
+  // The cursors of the pages seen, for `key`: a new key starts again from the first page.
+  const [trail, setTrail] = useState<{ key: string; cursors: (string | undefined)[] }>({ key, cursors: [undefined] });
+  const cursors = trail.key === key ? trail.cursors : [undefined];
+  const [page, setPage] = useState<Page<T> | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  const cursor = cursors[cursors.length - 1];
+  useEffect(() => {
+    let live = true;
+    setLoading(true);
+    load(cursor).then(
+      (result) => {
+        if (!live) return;
+        setPage(result);
+        setError(null);
+        setLoading(false);
+      },
+      (caught: unknown) => {
+        if (!live) return;
+        setError(caught instanceof ApiError ? caught : new ApiError(0, 'client', String(caught)));
+        setLoading(false);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [cursor, key, tick]);
+  const nextCursor = page?.nextCursor ?? null;
+  return {
+    items: page?.items ?? [],
+    loading,
+    error,
+    pageNumber: cursors.length,
+    hasNext: nextCursor !== null,
+    next: () => nextCursor !== null && setTrail({ key, cursors: [...cursors, nextCursor] }),
+    previous: () => cursors.length > 1 && setTrail({ key, cursors: cursors.slice(0, -1) }),
+    reload: useCallback(() => setTick((value) => value + 1), []),
+  };
+}
+
+/** Previous / next buttons under a paged list. */
+export function Pager(props: { paged: Paged<unknown>; label: string }) {
+  const { paged } = props;
+  if (paged.pageNumber === 1 && !paged.hasNext) return null;
+  return (
+    <nav class="pager" aria-label={`${props.label} pages`}>
+      <button type="button" onClick={paged.previous} disabled={paged.pageNumber === 1 || paged.loading}>
+        Previous page
+      </button>
+      <span>Page {paged.pageNumber}</span>
+      <button type="button" onClick={paged.next} disabled={!paged.hasNext || paged.loading}>
+        Next page
+      </button>
+    </nav>
+  );
+}
+
+/** The state line of a list: loading, its error, or nothing. */
+export function ListState(props: { paged: Paged<unknown>; empty: string }) {
+  const { paged } = props;
+  if (paged.error)
+    return (
+      <p class="error" role="alert">
+        {paged.error.message}
+      </p>
+    );
+  if (paged.loading && paged.items.length === 0) return <p class="muted">Loading…</p>;
+  if (!paged.loading && paged.items.length === 0) return <p class="muted">{props.empty}</p>;
+  return null;
+}
