@@ -10,6 +10,7 @@ import type { Sealer } from '../platform/crypto/sealing.js';
 import type { AdminGuard } from '../platform/http/admin.js';
 import type { HttpServer } from '../platform/http/server.js';
 import type { KeyStore } from '../platform/keys/key-store.js';
+import type { Activity } from '../platform/ops/activity.js';
 import type { Storage } from '../platform/storage/database.js';
 import type { AuthTokenVerifier } from '../platform/tokens/auth-tokens.js';
 import { readIssuersFile } from '../platform/tokens/issuers-file.js';
@@ -60,6 +61,8 @@ export async function createDomainModule(parts: {
   publicRoot: () => string;
   /** Where the module's counters go (platform/metrics/ serves it). */
   metrics: Registry;
+  /** The shared activity counts (platform/ops/activity.ts). */
+  activity: Activity;
 }): Promise<DomainModule> {
   const { config, storage, keyStore, sealer } = parts;
   const ca = await DomainCa.load(keyStore, { certFile: config.domainCaCertFile, keyFile: config.domainCaKeyFile });
@@ -81,7 +84,7 @@ export async function createDomainModule(parts: {
     replayWindowMs,
     // The protocol routes bind the limits of each request; joins of no client are not limited.
     limits: NO_LIMITS,
-    metrics: new DomainMetrics(parts.metrics),
+    metrics: new DomainMetrics(parts.metrics, parts.activity),
   };
   const limits = new DomainLimits(storage, config.domainLimits);
   const verifier = new RequestVerifier(

@@ -12,8 +12,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpServer } from '../../platform/http/server.js';
 import { clientKey, type Throttle } from '../../platform/limits/throttle.js';
+import type { Activity } from '../../platform/ops/activity.js';
 import { type CorsOrigins, corsHook } from './cors.js';
 import { domusError, enhancedErrorHandler } from './enhanced-errors.js';
+import { errorCountHook } from './error-counts.js';
 import { notFoundHandler } from './methods.js';
 import { oauthErrorHandler } from './oauth.js';
 import { type RequestContextDeps, requestContextHook } from './request-context.js';
@@ -24,6 +26,8 @@ export interface PassApiParts {
   cors: CorsOrigins;
   throttle: Throttle | null;
   context: RequestContextDeps;
+  /** Where error answers are counted by code (error-counts.ts). */
+  activity: Pick<Activity, 'count'>;
 }
 
 export interface PassApiRoutes {
@@ -50,6 +54,7 @@ export async function mountPassApi(app: HttpServer, parts: PassApiParts, routes:
       edge.addHook('onClose', async () => clearInterval(purge));
     }
     edge.setErrorHandler(enhancedErrorHandler);
+    edge.addHook('onSend', errorCountHook(parts.activity));
 
     await edge.register(
       async (o) => {
