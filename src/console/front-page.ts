@@ -13,6 +13,8 @@ export interface FrontPageOptions {
   publicRoot(): string;
   /** Whether the demo data (DemoChannel, DemoCable, DemoSat and their users) is seeded. */
   demo: boolean;
+  /** Whether the console and the admin API are on this listener (not on the management one). */
+  consoleHere: boolean;
 }
 
 const STYLE = `body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0;padding:40px 16px;color:#1b1f24;line-height:1.5}
@@ -34,11 +36,13 @@ export const FRONT_PAGE_HEADERS = {
 
 export function mountFrontPage(app: HttpServer, options: FrontPageOptions): void {
   app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-    reply.headers(FRONT_PAGE_HEADERS).send(frontPage(options.version, options.publicRoot(), options.demo)),
+    reply
+      .headers(FRONT_PAGE_HEADERS)
+      .send(frontPage(options.version, options.publicRoot(), options.demo, options.consoleHere)),
   );
 }
 
-export function frontPage(version: string, root: string, demo: boolean): string {
+export function frontPage(version: string, root: string, demo: boolean, consoleHere = true): string {
   const url = escapeHtml(root);
   const body = `<h1>Domus</h1>
 <p class="version">Version ${escapeHtml(version)}</p>
@@ -53,10 +57,18 @@ and its Dynamic Client Registration).</p>
 <li><a href="/flashaccess/domain-ca.pem">Domain CA certificate</a>: what license servers trust for domain-bound licenses</li>
 <li><a href="/flashaccess/getServerVersion/v3">Domain server version</a>: the protocol versions and extensions it speaks</li>
 </ul>
-<p>Operators administer it through the admin API under <code>/admin/v1</code> with the admin token, or with
-<code>domus admin help</code> on the command line.</p>${demo ? demoSection(url) : ''}`;
+${consoleHere ? consoleLink : consoleElsewhere}${demo ? demoSection(url) : ''}`;
   return htmlDocument(`Domus ${version}`, STYLE, body);
 }
+
+const consoleLink = `<h2>Operators</h2>
+<p><a href="/console/">Operator console</a>: sign in with the admin token to run the service providers, MVPDs,
+applications, domains and households. The same through the admin API under <code>/admin/v1</code>, or
+<code>domus admin help</code> on the command line.</p>`;
+
+const consoleElsewhere = `<h2>Operators</h2>
+<p>The operator console (<code>/console/</code>) and the admin API (<code>/admin/v1</code>) are served on this
+server's management listener, not here.</p>`;
 
 function demoSection(url: string): string {
   return `
