@@ -6,7 +6,8 @@
  * - REST API V2 (`/api/v2/…`): Adobe's enhanced error, HTTP status = `status`; its user-agent
  *   steps (a browser opens them) answer HTML pages instead;
  * - DCR (`/o/…`): the OAuth error `{ error, error_description? }` (a throttled request: enhanced);
- * - admin API (`/admin/v1/…`) and everything else: `{ error: { code, message } }`;
+ * - admin API (`/admin/v1/…`) and everything else: `{ error: { code, message } }`, the admin API's with
+ *   `field` too when a body field is at fault;
  * - the demo identity provider (`/demo-mvpd/…`): HTML pages, OAuth errors of its endpoints, or
  *   the generic shape.
  */
@@ -68,7 +69,7 @@ export function isOAuthError(body: unknown): boolean {
   );
 }
 
-/** The admin API's shape, which is also the server's generic one. */
+/** The server's generic shape. */
 export function isGenericError(body: unknown): boolean {
   return (
     isObject(body) &&
@@ -77,6 +78,15 @@ export function isGenericError(body: unknown): boolean {
     keysWithin(body.error, ['code', 'message']) &&
     typeof body.error.code === 'string' &&
     typeof body.error.message === 'string'
+  );
+}
+
+/** The admin API's shape: the generic one, with the body field at fault (`field`) when there is one. */
+export function isAdminError(body: unknown): boolean {
+  if (!isObject(body) || !isObject(body.error)) return false;
+  const { field, ...rest } = body.error;
+  return (
+    (field === undefined || (typeof field === 'string' && field !== '')) && isGenericError({ ...body, error: rest })
   );
 }
 
@@ -106,7 +116,7 @@ export function shapeProblem(format: WireFormat, answer: ShapedAnswer): string |
     v2: () => isEnhancedError(body, answer.status),
     'v2-page': () => isEnhancedError(body, answer.status),
     oauth: () => isOAuthError(body) || (answer.status === 429 && isEnhancedError(body, 429)),
-    admin: () => isGenericError(body),
+    admin: () => isAdminError(body),
     demo: () => isGenericError(body) || isOAuthError(body),
     generic: () => isGenericError(body),
   }[format]();
