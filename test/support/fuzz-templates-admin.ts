@@ -86,6 +86,18 @@ export function adminTemplates(f: Fixtures): Template[] {
         }),
     }),
     t({
+      name: 'admin-household',
+      area: 'admin',
+      auth: 'admin',
+      draft: () =>
+        draft(
+          'GET',
+          '/admin/v1/households/:household',
+          { household: 'household-1' },
+          { headers: admin(), query: query({ mvpd: MVPD }) },
+        ),
+    }),
+    t({
       name: 'admin-member-delete',
       area: 'admin',
       auth: 'admin',

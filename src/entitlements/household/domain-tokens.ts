@@ -10,6 +10,7 @@ import type { OperatorStore } from '../operator/store.js';
 import { currentProfile } from '../profiles/current-profile.js';
 import type { ProfileKey, ProfileStore } from '../profiles/profile-store.js';
 import type { HouseholdTokens } from '../tokens/household-tokens.js';
+import { householdOf } from './household-of.js';
 
 /** Lifetime of a domain token, seconds (never past the profile's end): long enough for one join. */
 export const DOMAIN_TOKEN_TTL_S = 3600;
@@ -20,7 +21,6 @@ export class DomainTokenService {
   async issue(key: ProfileKey, mvpdId: string, now = Date.now()): Promise<{ token: string; notAfter: number }> {
     const mvpd = await activeIntegrationMvpd(this.deps.store, key.serviceProviderId, mvpdId);
     const profile = await currentProfile(this.deps.profiles, key, mvpd.id, now);
-    const household = profile.upstream.householdId || profile.upstream.subject;
-    return this.deps.tokens.issue(household, mvpd.authNamespace, profile.notAfter);
+    return this.deps.tokens.issue(householdOf(profile.upstream), mvpd.authNamespace, profile.notAfter);
   }
 }

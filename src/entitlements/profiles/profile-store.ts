@@ -18,6 +18,7 @@ import type { Dialect } from '../../platform/storage/database.js';
 import { type PreparedQuery, prepared } from '../../platform/storage/prepared.js';
 import type { Database, ProfileTable } from '../../platform/storage/schema.js';
 import { transaction } from '../../platform/storage/transaction.js';
+import { householdOf } from '../household/household-of.js';
 import type { SamlSession } from '../mvpd/saml/saml-session.js';
 import type { NewFlow, ProfileHandover } from '../user-agent/flow-store.js';
 
@@ -47,6 +48,15 @@ export interface Profile {
   sessionId: string;
   attributes: Record<string, ProfileAttribute>;
   upstream: UpstreamSession;
+  notBefore: number;
+  notAfter: number;
+}
+
+/** A profile as the household view shows it: whose it is and when, nothing the MVPD said. */
+export interface HouseholdProfile {
+  serviceProviderId: string;
+  deviceId: string;
+  clientId: string;
   notBefore: number;
   notAfter: number;
 }
@@ -119,6 +129,11 @@ export class ProfileStore {
       sealed_upstream: this.sealer.seal(Buffer.from(JSON.stringify(profile.upstream)), label(profile.id)),
       not_before: profile.notBefore,
       not_after: profile.notAfter,
+      // Plain, not a keyed hash: the operator looks a household up by the id a support call gives,
+      // the console shows it, and it is no more secret than what is already plain beside it (the
+      // user id in `attributes`) or in the identity domain's name (`{nq}:{household}`). A hash
+      // would hide nothing those do not already show, and would break with a rotated key.
+      household: householdOf(profile.upstream),
     };
     await this.db
       .insertInto('profiles')
@@ -146,6 +161,35 @@ export class ProfileStore {
       .orderBy('mvpd_id')
       .execute();
     return rows.map((row) => this.#toProfile(row));
+  }
+
+  /**
+   * The unexpired profiles of one household at one MVPD, newest first, at most `limit` (the
+   * household view; profiles stored before the `household` column are not found).
+   */
+  async listByHousehold(
+    mvpdId: string,
+    household: string,
+    limit: number,
+    now = Date.now(),
+  ): Promise<HouseholdProfile[]> {
+    const rows = await this.db
+      .selectFrom('profiles')
+      .select(['service_provider_id', 'device_id', 'client_id', 'not_before', 'not_after'])
+      .where('mvpd_id', '=', mvpdId)
+      .where('household', '=', household)
+      .where('not_after', '>', now)
+      .orderBy('not_before', 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      serviceProviderId: row.service_provider_id,
+      deviceId: row.device_id,
+      clientId: row.client_id,
+      notBefore: Number(row.not_before),
+      notAfter: Number(row.not_after),
+    }));
   }
 
   /** The profile for one MVPD, expired or not (callers tell missing from expired). */
