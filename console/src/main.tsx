@@ -3,8 +3,10 @@
  * session cookie the sign-in page set. Each page is one file under pages/.
  */
 import { render } from 'preact';
+import { DashboardPage } from './pages/dashboard';
 import { DomainPage } from './pages/domain';
 import { DomainsPage } from './pages/domains';
+import { HouseholdPage } from './pages/household';
 import { Link, useLocation } from './router';
 import { Layout } from './ui/layout';
 
@@ -14,6 +16,8 @@ function App() {
   if (domain)
     return <DomainPage path={path} mode={domain[1] as string} name={decodeURIComponent(domain[2] as string)} />;
   if (path === '/domains') return <DomainsPage path={path} query={query} />;
+  if (path === '/') return <DashboardPage path={path} />;
+  if (path === '/household') return <HouseholdPage path={path} query={query} />;
   return (
     <Layout path={path} title="Not found">
       <p>
