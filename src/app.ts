@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { mountConsole } from './console/console-routes.js';
 import { mountFrontPage } from './console/front-page.js';
+import { householdDomain } from './domains/household-domain.js';
 import { createDomainModule, type DomainModule } from './domains/module.js';
 import { createEntitlementModule, type EntitlementModule } from './entitlements/module.js';
 import { HOUSEHOLD_TOKEN_ISSUER } from './entitlements/tokens/household-tokens.js';
@@ -21,10 +22,12 @@ import { Throttle } from './platform/limits/throttle.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { countRequests } from './platform/metrics/http-metrics.js';
 import { platformGauges } from './platform/metrics/platform-gauges.js';
+import { Activity } from './platform/ops/activity.js';
 import { Readiness } from './platform/ops/health.js';
 import { listenerUrl } from './platform/ops/management.js';
 import { mountOperations } from './platform/ops/routes.js';
 import { closeListeners } from './platform/ops/shutdown.js';
+import { statsRoutes } from './platform/ops/stats-routes.js';
 import { openStorage, type Storage } from './platform/storage/database.js';
 import { migrateToLatest, pendingMigrations } from './platform/storage/migrate.js';
 import { TrustedIssuers } from './platform/tokens/auth-tokens.js';
@@ -49,6 +52,8 @@ export interface Domus {
   /** The management listener (DOMUS_MANAGEMENT_PORT), or `http` itself when there is none. */
   management: HttpServer;
   readiness: Readiness;
+  /** Activity counts shared through the database (platform/ops/activity.ts; GET /admin/v1/stats). */
+  activity: Activity;
   /** The public root URL (after `listen`, with the bound port when none was configured). */
   publicRoot(): string;
   /** The management listener's root URL after `listen`, or undefined when there is none. */
@@ -111,6 +116,9 @@ export async function createDomus(config: Config, logger = createLogger(config.l
   const crypto = new CryptoWorkers(config.cryptoWorkers);
   // The modules count into it whether or not it is served (DOMUS_METRICS): a counter costs nanoseconds.
   const metrics = new Registry();
+  // The dashboard's counts (GET /admin/v1/stats), added up across processes in the database.
+  const activity = new Activity(storage.db, logger);
+  activity.start();
   const domains = await createDomainModule({
     config,
     storage,
@@ -120,6 +128,7 @@ export async function createDomus(config: Config, logger = createLogger(config.l
     authTokens: issuers,
     publicRoot,
     metrics,
+    activity,
   });
   const entitlements = await createEntitlementModule({
     config,
@@ -130,6 +139,7 @@ export async function createDomus(config: Config, logger = createLogger(config.l
     publicRoot,
     logger,
     metrics,
+    activity,
   });
   // Household domain tokens (docs/entitlement-api.md, "Household domain token") join identity
   // domains: the domain server trusts their key.
@@ -155,9 +165,14 @@ export async function createDomus(config: Config, logger = createLogger(config.l
   await domains.mountLicenseServer(http);
   await domains.mountAdmin(adminHttp, adminGuard);
   await entitlements.mount(http);
-  await entitlements.mountAdmin(adminHttp, adminGuard);
+  await entitlements.mountAdmin(adminHttp, adminGuard, (namespace, household) =>
+    householdDomain(domains.admin, namespace, household),
+  );
+  await adminHttp.register(async (scope) => statsRoutes(scope, { storage, activity, guard: adminGuard }), {
+    prefix: '/admin/v1',
+  });
   const operatorConsole = await mountConsole(adminHttp, { storage, guard: adminGuard });
-  mountFrontPage(http, { version: VERSION, publicRoot, demo: config.demo });
+  mountFrontPage(http, { version: VERSION, publicRoot, demo: config.demo, consoleHere: adminHttp === http });
   await Promise.all([http.ready(), management.ready()]);
   let managementPort = config.managementPort;
 
@@ -179,6 +194,7 @@ export async function createDomus(config: Config, logger = createLogger(config.l
       operatorConsole.sessions
         .purge()
         .catch((error) => logger.warn({ err: error }, 'purging expired console sessions failed')),
+      activity.purge().catch((error) => logger.warn({ err: error }, 'purging activity counts failed')),
     ]);
   };
   const purge = setInterval(purgeOnce, PURGE_INTERVAL_MS);
@@ -197,6 +213,7 @@ export async function createDomus(config: Config, logger = createLogger(config.l
     http,
     management,
     readiness,
+    activity,
     publicRoot,
     managementRoot: () => (management === http ? undefined : listenerUrl(config.managementHost, managementPort)),
     async listen() {
@@ -215,6 +232,7 @@ export async function createDomus(config: Config, logger = createLogger(config.l
       const graceS = config.shutdownGraceS;
       const cut = await closeListeners([http, management], { graceMs: graceS * 1000, hurry: options.hurry });
       if (cut > 0) logger.warn({ connections: cut, graceS }, 'cut the connections still open after the grace period');
+      await activity.close();
       await crypto.close();
       await storage.close();
     },

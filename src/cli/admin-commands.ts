@@ -229,4 +229,21 @@ export const RESOURCES: Record<string, Record<string, Action>> = {
       request: ([mode = '', name = '']) => call('POST', `/domains/${join(mode, name)}/removals/reset`),
     },
   },
+  households: {
+    get: {
+      args: ['<householdId>'],
+      options: '[--mvpd <id>]',
+      accepts: ['mvpd'],
+      request: ([id = ''], values) =>
+        call('GET', `/households/${segment(id)}`, { query: { mvpd: values.mvpd as string | undefined } }),
+    },
+  },
+  stats: {
+    show: {
+      args: [],
+      options: '[--minutes <n>]',
+      accepts: ['minutes'],
+      request: (_args, values) => call('GET', '/stats', { query: { minutes: values.minutes as string | undefined } }),
+    },
+  },
 };

@@ -39,6 +39,8 @@ const OPTIONS = {
   'key-retention': { type: 'string' },
   reason: { type: 'string' },
   member: { type: 'string' },
+  mvpd: { type: 'string' },
+  minutes: { type: 'string' },
 } as const;
 
 /** One action's usage: on one line, or (given an `indent`) with its option lines below it. */

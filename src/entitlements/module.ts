@@ -15,6 +15,7 @@ import type { HttpServer } from '../platform/http/server.js';
 import type { KeyStore } from '../platform/keys/key-store.js';
 import { Throttle } from '../platform/limits/throttle.js';
 import type { Logger } from '../platform/logger.js';
+import type { Activity } from '../platform/ops/activity.js';
 import type { Storage } from '../platform/storage/database.js';
 import { CorsOrigins } from './api/cors.js';
 import { mountPassApi } from './api/pass-api.js';
@@ -24,6 +25,7 @@ import { Dcr } from './dcr/dcr-service.js';
 import { DecisionService } from './decisions/decision-service.js';
 import { seedDemoData } from './demo-data.js';
 import { DOMAIN_TOKEN_TTL_S, DomainTokenService } from './household/domain-tokens.js';
+import { type HouseholdDomainLookup, HouseholdView } from './household/household-view.js';
 import { LogoutFlow } from './logout/logout-flow.js';
 import { LogoutService } from './logout/logout-service.js';
 import { EntitlementMetrics } from './metrics.js';
@@ -41,6 +43,7 @@ import { configurationRoutes } from './routes/configuration-routes.js';
 import { dcrRoutes } from './routes/dcr-routes.js';
 import { decisionRoutes } from './routes/decision-routes.js';
 import { householdRoutes } from './routes/household-routes.js';
+import { householdViewRoutes } from './routes/household-view-routes.js';
 import { logoutFlowRoutes } from './routes/logout-flow-routes.js';
 import { logoutRoutes } from './routes/logout-routes.js';
 import { mediaTokenRoutes } from './routes/media-token-routes.js';
@@ -71,8 +74,11 @@ export interface EntitlementModule {
   seedDemo(): Promise<boolean>;
   /** Mounts the app-facing routes and the built-in demo MVPDs. */
   mount(app: HttpServer): Promise<void>;
-  /** Mounts the operator routes under /admin/v1 (on the public or the management listener). */
-  mountAdmin(app: HttpServer, guard: AdminGuard): Promise<void>;
+  /**
+   * Mounts the operator routes under /admin/v1 (on the public or the management listener);
+   * `domainOf` answers a household's identity domain for the household view (the domain module).
+   */
+  mountAdmin(app: HttpServer, guard: AdminGuard, domainOf: HouseholdDomainLookup): Promise<void>;
 }
 
 export async function createEntitlementModule(parts: {
@@ -86,8 +92,10 @@ export async function createEntitlementModule(parts: {
   logger: Logger;
   /** Where the module's counters go (platform/metrics/ serves it). */
   metrics: Registry;
+  /** The shared activity counts (platform/ops/activity.ts). */
+  activity: Activity;
 }): Promise<EntitlementModule> {
-  const metrics = new EntitlementMetrics(parts.metrics);
+  const metrics = new EntitlementMetrics(parts.metrics, parts.activity);
   const store = new OperatorStore(parts.storage, parts.sealer);
   const statements = await SoftwareStatements.load(parts.keyStore);
   const registrations = new ClientRegistrations(parts.storage);
@@ -124,15 +132,22 @@ export async function createEntitlementModule(parts: {
     mediaTokens,
     householdTokens,
     seedDemo: () => seedDemoData(store),
-    async mountAdmin(app, guard) {
+    async mountAdmin(app, guard, domainOf) {
       await app.register(async (scope) => operatorRoutes(scope, { store, statements, guard }), {
         prefix: '/admin/v1',
       });
+      const view = new HouseholdView({ store, profiles, domainOf });
+      await app.register(async (scope) => householdViewRoutes(scope, { view, guard }), { prefix: '/admin/v1' });
     },
     async mount(app) {
       await mountPassApi(
         app,
-        { cors: new CorsOrigins(store), throttle, context: { tokens: accessTokens, registrations, store } },
+        {
+          cors: new CorsOrigins(store),
+          throttle,
+          context: { tokens: accessTokens, registrations, store },
+          activity: parts.activity,
+        },
         {
           dcr: [dcrRoutes(dcr)],
           v2Public: [logoutFlowRoutes(logoutFlow), authenticateRoutes(logins), samlMetadataRoutes(store, saml)],

@@ -20,6 +20,8 @@ import * as identityDomainNames from './migrations/2026-12-05-03-identity-domain
 import * as domainEvents from './migrations/2026-12-06-01-domain-events.js';
 import * as householdDevices from './migrations/2026-12-06-02-household-devices.js';
 import * as registrationGuidIndex from './migrations/2026-12-06-03-registration-guid-index.js';
+import * as activityMinutes from './migrations/2026-12-06-04-activity-minutes.js';
+import * as profileHouseholds from './migrations/2026-12-06-05-profile-households.js';
 import * as consoleSessions from './migrations/2026-12-06-06-console-sessions.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -32,6 +34,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-06-01-domain-events': domainEvents,
   '2026-12-06-02-household-devices': householdDevices,
   '2026-12-06-03-registration-guid-index': registrationGuidIndex,
+  '2026-12-06-04-activity-minutes': activityMinutes,
+  '2026-12-06-05-profile-households': profileHouseholds,
   '2026-12-06-06-console-sessions': consoleSessions,
 };
 

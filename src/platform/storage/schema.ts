@@ -26,6 +26,7 @@ export interface Database {
   user_agent_flows: UserAgentFlowTable;
   throttle_buckets: ThrottleBucketTable;
   oidc_payloads: OidcPayloadTable;
+  activity_minutes: ActivityMinuteTable;
   console_sessions: ConsoleSessionTable;
   console_passwords: ConsolePasswordTable;
 }
@@ -231,6 +232,8 @@ export interface ProfileTable {
   sealed_upstream: string;
   not_before: number;
   not_after: number;
+  /** The household its domain tokens name (household-of.ts); null for profiles older than the column. */
+  household: string | null;
 }
 
 /** An MVPD login or logout in progress in a user agent, keyed by its `state`. */
@@ -285,4 +288,15 @@ export interface ConsolePasswordTable {
   name: string;
   hash: string;
   updated_at: number;
+}
+
+/** Activity counts per minute, added to by every process (platform/ops/activity.ts). */
+export interface ActivityMinuteTable {
+  /** Epoch milliseconds / 60000, floored. */
+  minute: number;
+  /** `join`, `leave`, `remove`, `sign_in`, `logout`, `decision` or `error`. */
+  kind: string;
+  /** The decision's result or the error's code; '' when the kind has none. */
+  code: string;
+  count: number;
 }
