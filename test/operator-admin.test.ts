@@ -92,6 +92,58 @@ for (const kind of testDatabases()) {
       assert.equal((await server.admin('PUT', '/mvpds/ExampleCable', { ...mvpdBody, extra: 1 })).status, 400);
     });
 
+    it('keeps the stored client secret when an update leaves it out; a new OIDC MVPD needs one', async () => {
+      const { clientSecret: _secret, ...withoutSecret } = mvpdBody.connection;
+      const updated = await server.admin('PUT', '/mvpds/ExampleCable', {
+        ...mvpdBody,
+        connection: { ...withoutSecret, clientId: 'domus-2' },
+      });
+      assert.equal(updated.status, 200, JSON.stringify(updated.body));
+      const loaded = await server.domus.entitlements.store.mvpd('ExampleCable');
+      assert.equal(loaded?.connection.kind === 'oidc' && loaded.connection.clientId, 'domus-2');
+      assert.equal(loaded?.connection.kind === 'oidc' && loaded.connection.clientSecret, 'very-secret-value');
+
+      const created = await server.admin('PUT', '/mvpds/NoSecretCable', { ...mvpdBody, connection: withoutSecret });
+      assert.equal(created.status, 400);
+      assert.equal(created.body.error.field, 'connection.clientSecret');
+      assert.equal((await server.admin('GET', '/mvpds/NoSecretCable')).status, 404);
+    });
+
+    it('names the body field at fault, in the kind of connection given', async () => {
+      const saml = {
+        kind: 'saml',
+        idpEntityId: 'https://idp.sat.example',
+        ssoUrl: 'https://idp.sat.example/sso',
+        certificates: ['-----BEGIN CERTIFICATE-----\nnot one\n-----END CERTIFICATE-----'],
+      };
+      const samlBody = { ...mvpdBody, protocol: 'saml', hasLogoutEndpoint: false, connection: saml };
+      const cases: [body: unknown, field: string][] = [
+        [{ ...mvpdBody, connection: { ...mvpdBody.connection, issuer: 'idp.cable.example' } }, 'connection.issuer'],
+        [{ ...mvpdBody, connection: { ...mvpdBody.connection, extra: 1 } }, 'connection.extra'],
+        [{ ...samlBody, connection: { ...saml, ssoUrl: 'sso' } }, 'connection.ssoUrl'],
+        [{ ...samlBody, connection: { ...saml, certificates: [] } }, 'connection.certificates'],
+        [samlBody, 'connection.certificates.0'],
+        [{ ...samlBody, hasLogoutEndpoint: true }, 'connection.sloUrl'],
+        [{ ...mvpdBody, connection: { kind: 'radius' } }, 'connection.kind'],
+        [{ ...mvpdBody, protocol: 'saml', connection: { kind: 'builtin' } }, 'protocol'],
+        [{ ...mvpdBody, authzTtlS: -1 }, 'authzTtlS'],
+      ];
+      for (const [body, field] of cases) {
+        const answer = await server.admin('PUT', '/mvpds/FieldCable', body);
+        assert.equal(answer.status, 400, field);
+        assert.equal(answer.body.error.code, 'invalid_request', field);
+        assert.equal(answer.body.error.field, field, answer.body.error.message);
+      }
+      assert.equal((await server.admin('GET', '/mvpds/FieldCable')).status, 404);
+      const application = await server.admin('POST', '/applications', {
+        name: 'App',
+        serviceProviders: ['DemoChannel', 'NoSuchSp'],
+        redirectDomains: ['app.example'],
+      });
+      assert.equal(application.status, 400);
+      assert.equal(application.body.error.field, 'serviceProviders.1');
+    });
+
     it('links service providers and MVPDs through integrations', async () => {
       await server.admin('PUT', '/service-providers/SP1', { displayName: 'SP one' });
       assert.equal((await server.admin('PUT', '/integrations/SP1/ExampleCable', { active: true })).status, 201);

@@ -85,7 +85,12 @@ const POLICY_ACCEPTS = [
 
 export const RESOURCES: Record<string, Record<string, Action>> = {
   'service-providers': {
-    list: { args: [], request: () => call('GET', '/service-providers') },
+    list: {
+      args: [],
+      options: PAGE_OPTIONS,
+      accepts: PAGE_ACCEPTS,
+      request: (_args, values) => paged('/service-providers', values),
+    },
     get: { args: ['<id>'], request: ([id = '']) => call('GET', `/service-providers/${segment(id)}`) },
     put: {
       args: ['<id>'],
@@ -99,7 +104,12 @@ export const RESOURCES: Record<string, Record<string, Action>> = {
     delete: { args: ['<id>'], request: ([id = '']) => call('DELETE', `/service-providers/${segment(id)}`) },
   },
   mvpds: {
-    list: { args: [], request: () => call('GET', '/mvpds') },
+    list: {
+      args: [],
+      options: PAGE_OPTIONS,
+      accepts: PAGE_ACCEPTS,
+      request: (_args, values) => paged('/mvpds', values),
+    },
     get: { args: ['<id>'], request: ([id = '']) => call('GET', `/mvpds/${segment(id)}`) },
     put: {
       args: ['<id>'],
@@ -116,12 +126,12 @@ export const RESOURCES: Record<string, Record<string, Action>> = {
   integrations: {
     list: {
       args: [],
-      options: '[--service-provider <id>]',
-      accepts: ['service-provider'],
+      options: `[--service-provider <id>] ${PAGE_OPTIONS}`,
+      accepts: ['service-provider', ...PAGE_ACCEPTS],
       request: (_args, values) => {
         const filter = values['service-provider'] as string[] | undefined;
         if (filter && filter.length > 1) throw new UsageError('list takes one --service-provider');
-        return call('GET', '/integrations', { query: { serviceProvider: filter?.[0] } });
+        return paged('/integrations', values, { serviceProvider: filter?.[0] });
       },
     },
     get: {
@@ -144,7 +154,12 @@ export const RESOURCES: Record<string, Record<string, Action>> = {
     },
   },
   applications: {
-    list: { args: [], request: () => call('GET', '/applications') },
+    list: {
+      args: [],
+      options: PAGE_OPTIONS,
+      accepts: PAGE_ACCEPTS,
+      request: (_args, values) => paged('/applications', values),
+    },
     get: { args: ['<id>'], request: ([id = '']) => call('GET', `/applications/${segment(id)}`) },
     create: {
       args: [],

@@ -14,6 +14,7 @@ import type { Storage } from '../../platform/storage/database.js';
 import type { ApplicationTable, Database, MvpdTable } from '../../platform/storage/schema.js';
 import { SharedCache, writeShared } from '../../platform/storage/shared-cache.js';
 import type { Application, Integration, Mvpd, MvpdConnection, OidcConnection, ServiceProvider } from './model.js';
+import { decodeCursor, PAGE_SIZE, type Page, type PageRequest, pageOf } from './paging.js';
 
 type Db = Kysely<Database>;
 type ActiveMvpd = Pick<Mvpd, 'id' | 'displayName' | 'logoUrl'>;
@@ -41,6 +42,23 @@ export class OperatorStore {
   async listServiceProviders(): Promise<ServiceProvider[]> {
     const rows = await this.#db.selectFrom('service_providers').selectAll().orderBy('id').execute();
     return rows.map((row) => ({ id: row.id, displayName: row.display_name }));
+  }
+
+  /** A page of service providers, by id (paging.ts). */
+  async pageServiceProviders(request: PageRequest): Promise<Page<ServiceProvider>> {
+    const limit = request.limit ?? PAGE_SIZE;
+    let query = this.#db
+      .selectFrom('service_providers')
+      .selectAll()
+      .orderBy('id')
+      .limit(limit + 1);
+    if (request.cursor) query = query.where('id', '>', decodeCursor(request.cursor, 1)[0] as string);
+    return pageOf(
+      await query.execute(),
+      limit,
+      (row) => [row.id],
+      (row) => ({ id: row.id, displayName: row.display_name }),
+    );
   }
 
   serviceProvider(id: string): Promise<ServiceProvider | undefined> {
@@ -81,6 +99,23 @@ export class OperatorStore {
   async listMvpds(): Promise<Mvpd[]> {
     const rows = await this.#db.selectFrom('mvpds').selectAll().orderBy('id').execute();
     return rows.map((row) => this.#toMvpd(row));
+  }
+
+  /** A page of MVPDs, by id (paging.ts). */
+  async pageMvpds(request: PageRequest): Promise<Page<Mvpd>> {
+    const limit = request.limit ?? PAGE_SIZE;
+    let query = this.#db
+      .selectFrom('mvpds')
+      .selectAll()
+      .orderBy('id')
+      .limit(limit + 1);
+    if (request.cursor) query = query.where('id', '>', decodeCursor(request.cursor, 1)[0] as string);
+    return pageOf(
+      await query.execute(),
+      limit,
+      (row) => [row.id],
+      (row) => this.#toMvpd(row),
+    );
   }
 
   mvpd(id: string): Promise<Mvpd | undefined> {
@@ -147,15 +182,26 @@ export class OperatorStore {
     return this.#delete((trx) => trx.deleteFrom('mvpds').where('id', '=', id));
   }
 
-  async listIntegrations(serviceProviderId?: string): Promise<Integration[]> {
-    let query = this.#db.selectFrom('integrations').selectAll().orderBy('service_provider_id').orderBy('mvpd_id');
+  /** A page of integrations, by service provider then MVPD (the primary key; paging.ts). */
+  async pageIntegrations(serviceProviderId: string | undefined, request: PageRequest): Promise<Page<Integration>> {
+    const limit = request.limit ?? PAGE_SIZE;
+    let query = this.#db
+      .selectFrom('integrations')
+      .selectAll()
+      .orderBy('service_provider_id')
+      .orderBy('mvpd_id')
+      .limit(limit + 1);
     if (serviceProviderId) query = query.where('service_provider_id', '=', serviceProviderId);
-    const rows = await query.execute();
-    return rows.map((row) => ({
-      serviceProviderId: row.service_provider_id,
-      mvpdId: row.mvpd_id,
-      active: row.active === 1,
-    }));
+    if (request.cursor) {
+      const [sp, mvpd] = decodeCursor(request.cursor, 2) as [string, string];
+      query = query.where((eb) => eb(eb.refTuple('service_provider_id', 'mvpd_id'), '>', eb.tuple(sp, mvpd)));
+    }
+    return pageOf(
+      await query.execute(),
+      limit,
+      (row) => [row.service_provider_id, row.mvpd_id],
+      (row) => ({ serviceProviderId: row.service_provider_id, mvpdId: row.mvpd_id, active: row.active === 1 }),
+    );
   }
 
   integration(serviceProviderId: string, mvpdId: string): Promise<Integration | undefined> {
@@ -215,9 +261,16 @@ export class OperatorStore {
     );
   }
 
-  async listApplications(): Promise<Application[]> {
-    const rows = await this.#db.selectFrom('applications').selectAll().orderBy('name').orderBy('id').execute();
-    return rows.map(toApplication);
+  /** A page of applications, by id (paging.ts). */
+  async pageApplications(request: PageRequest): Promise<Page<Application>> {
+    const limit = request.limit ?? PAGE_SIZE;
+    let query = this.#db
+      .selectFrom('applications')
+      .selectAll()
+      .orderBy('id')
+      .limit(limit + 1);
+    if (request.cursor) query = query.where('id', '>', decodeCursor(request.cursor, 1)[0] as string);
+    return pageOf(await query.execute(), limit, (row) => [row.id], toApplication);
   }
 
   application(id: string): Promise<Application | undefined> {

@@ -7,6 +7,10 @@
  * `saml` ↔ `saml`); a SAML connection's `sloUrl` is there exactly when `hasLogoutEndpoint` is
  * true, and its certificates must be PEM X.509 certificates of RSA keys (the XML signatures Domus
  * verifies are RSA).
+ *
+ * The lists page (`?cursor=&limit=`, answered with `nextCursor`; operator/paging.ts), ordered by
+ * id, integrations by service provider then MVPD. A refusal names the body field at fault
+ * (`error.field`) whenever there is one.
  */
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { type Static, Type } from 'typebox';
@@ -15,6 +19,7 @@ import type { HttpServer } from '../../platform/http/server.js';
 import { type Application, type Mvpd, protocolOf } from '../operator/model.js';
 import type { SoftwareStatements } from '../operator/software-statements.js';
 import type { OperatorStore } from '../operator/store.js';
+import { connectionError } from './connection-errors.js';
 import {
   ApplicationInput,
   ApplicationView,
@@ -22,6 +27,9 @@ import {
   Integration,
   MvpdInput,
   MvpdView,
+  PageOf,
+  PageQuery,
+  pageSize,
   ServiceProvider,
   ServiceProviderInput,
   Statement,
@@ -37,6 +45,7 @@ export async function operatorRoutes(
   const { store, statements } = deps;
   adminScope(app, deps.guard);
   const notFound = (what: string) => new AdminError(404, 'not_found', `no such ${what}`);
+  const page = (query: { cursor?: string; limit?: string }) => ({ cursor: query.cursor, limit: pageSize(query.limit) });
 
   // Service providers
   let tags = ['admin: service providers'];
@@ -46,12 +55,11 @@ export async function operatorRoutes(
       schema: {
         tags,
         security,
-        response: { 200: Type.Object({ items: Type.Array(ServiceProvider) }), ...adminErrors },
+        querystring: Type.Object(PageQuery),
+        response: { 200: PageOf(ServiceProvider), ...adminErrors },
       },
     },
-    async () => ({
-      items: await store.listServiceProviders(),
-    }),
+    async (request) => store.pageServiceProviders(page(request.query)),
   );
   app.get(
     '/service-providers/:id',
@@ -89,10 +97,18 @@ export async function operatorRoutes(
   tags = ['admin: MVPDs'];
   app.get(
     '/mvpds',
-    { schema: { tags, security, response: { 200: Type.Object({ items: Type.Array(MvpdView) }), ...adminErrors } } },
-    async () => ({
-      items: (await store.listMvpds()).map(mvpdView),
-    }),
+    {
+      schema: {
+        tags,
+        security,
+        querystring: Type.Object(PageQuery),
+        response: { 200: PageOf(MvpdView), ...adminErrors },
+      },
+    },
+    async (request) => {
+      const mvpds = await store.pageMvpds(page(request.query));
+      return { ...mvpds, items: mvpds.items.map(mvpdView) };
+    },
   );
   app.get(
     '/mvpds/:id',
@@ -115,8 +131,12 @@ export async function operatorRoutes(
         body: MvpdInput,
         response: { 200: MvpdView, 201: MvpdView, ...adminErrors },
       },
+      // A refused connection is refused by the kind it names (connection-errors.ts).
+      attachValidation: true,
     },
     async (request, reply) => {
+      const failure = request.validationError;
+      if (failure) throw connectionError(failure, request.body) ?? failure;
       const body = request.body as Static<typeof MvpdInput>;
       const input = body.connection;
       if (protocolOf(input) !== body.protocol) {
@@ -124,6 +144,7 @@ export async function operatorRoutes(
           400,
           'invalid_request',
           `protocol ${body.protocol} does not go with a ${input.kind} connection`,
+          'protocol',
         );
       }
       let connection: Mvpd['connection'];
@@ -133,11 +154,13 @@ export async function operatorRoutes(
             400,
             'invalid_request',
             'a SAML MVPD has a logout endpoint exactly when its connection has an sloUrl: set both or neither',
+            'connection.sloUrl',
           );
         }
         connection = { ...input, certificates: input.certificates.map(signingCertificate) };
       } else if (input.kind === 'oidc') {
-        connection = { ...input, scopes: input.scopes ?? ['openid', 'profile'] };
+        const clientSecret = input.clientSecret ?? (await storedSecret(request.params.id));
+        connection = { ...input, clientSecret, scopes: input.scopes ?? ['openid', 'profile'] };
       } else {
         const existing = await store.mvpd(request.params.id);
         connection =
@@ -159,6 +182,18 @@ export async function operatorRoutes(
     },
   );
 
+  /** An OIDC MVPD's stored client secret, which an update may leave out; 400 when there is none to keep. */
+  const storedSecret = async (id: string) => {
+    const existing = await store.mvpd(id);
+    if (existing?.connection.kind === 'oidc') return existing.connection.clientSecret;
+    throw new AdminError(
+      400,
+      'invalid_request',
+      'body/connection must have required property clientSecret (a new OIDC connection)',
+      'connection.clientSecret',
+    );
+  };
+
   // Integrations
   tags = ['admin: integrations'];
   const IntegrationParams = Type.Object({ serviceProvider: Id, mvpd: Id });
@@ -168,11 +203,11 @@ export async function operatorRoutes(
       schema: {
         tags,
         security,
-        querystring: Type.Object({ serviceProvider: Type.Optional(Id) }),
-        response: { 200: Type.Object({ items: Type.Array(Integration) }), ...adminErrors },
+        querystring: Type.Object({ serviceProvider: Type.Optional(Id), ...PageQuery }),
+        response: { 200: PageOf(Integration), ...adminErrors },
       },
     },
-    async (request) => ({ items: await store.listIntegrations(request.query.serviceProvider) }),
+    async (request) => store.pageIntegrations(request.query.serviceProvider, page(request.query)),
   );
   app.get(
     '/integrations/:serviceProvider/:mvpd',
@@ -215,9 +250,9 @@ export async function operatorRoutes(
   // Registered applications
   tags = ['admin: applications'];
   const save = async (id: string, body: Static<typeof ApplicationInput>) => {
-    for (const sp of body.serviceProviders) {
+    for (const [index, sp] of body.serviceProviders.entries()) {
       if (!(await store.serviceProvider(sp)))
-        throw new AdminError(400, 'invalid_request', `no such service provider: ${sp}`);
+        throw new AdminError(400, 'invalid_request', `no such service provider: ${sp}`, `serviceProviders.${index}`);
     }
     return store.putApplication({ id, ...body, scopes: body.scopes ?? DEFAULT_SCOPES });
   };
@@ -227,12 +262,14 @@ export async function operatorRoutes(
       schema: {
         tags,
         security,
-        response: { 200: Type.Object({ items: Type.Array(ApplicationView) }), ...adminErrors },
+        querystring: Type.Object(PageQuery),
+        response: { 200: PageOf(ApplicationView), ...adminErrors },
       },
     },
-    async () => ({
-      items: (await store.listApplications()).map(applicationView),
-    }),
+    async (request) => {
+      const applications = await store.pageApplications(page(request.query));
+      return { ...applications, items: applications.items.map(applicationView) };
+    },
   );
   app.post(
     '/applications',
@@ -320,18 +357,24 @@ function mvpdView(mvpd: Mvpd) {
 /** A certificate of the operator's input as normalized PEM; refused when it is none or holds no RSA key. */
 function signingCertificate(pem: string, index: number): string {
   const where = `body/connection/certificates/${index}`;
+  const field = `connection.certificates.${index}`;
   if (!/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/.test(pem)) {
-    throw new AdminError(400, 'invalid_request', `${where} must be one PEM certificate`);
+    throw new AdminError(400, 'invalid_request', `${where} must be one PEM certificate`, field);
   }
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(pem);
   } catch {
-    throw new AdminError(400, 'invalid_request', `${where} is not a valid X.509 certificate`);
+    throw new AdminError(400, 'invalid_request', `${where} is not a valid X.509 certificate`, field);
   }
   const type = certificate.publicKey.asymmetricKeyType;
   if (type !== 'rsa') {
-    throw new AdminError(400, 'invalid_request', `${where} holds a ${type} key; Domus verifies RSA signatures only`);
+    throw new AdminError(
+      400,
+      'invalid_request',
+      `${where} holds a ${type} key; Domus verifies RSA signatures only`,
+      field,
+    );
   }
   return certificate.toString();
 }
