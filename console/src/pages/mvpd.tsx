@@ -1,0 +1,432 @@
+/**
+ * One MVPD, new (/mvpds/new) or existing (/mvpds/:id): every field of the admin API's MVPD
+ * input, the connection's by its kind (OpenID Connect, SAML 2.0, or the built-in demo provider).
+ * The client secret is never shown: the API does not answer it, and an update that leaves it
+ * empty keeps the stored one. Delete in two steps.
+ */
+import { useState } from 'preact/hooks';
+import { api, seg } from '../api';
+import type { Mvpd } from '../entitlement-types';
+import { Link, navigate } from '../router';
+import { ConfirmButton } from '../ui/confirm';
+import { asNumber, Check, Field, FormError, Select, useSubmit } from '../ui/form';
+import { Layout } from '../ui/layout';
+import { LoadState, useLoad } from '../ui/load';
+import { mustBeNew } from '../ui/must-be-new';
+import { TextArea } from '../ui/text-area';
+
+type Kind = Mvpd['connection']['kind'];
+
+/** The form's state: text as typed, turned into the API's body on save. */
+interface Draft {
+  id: string;
+  displayName: string;
+  logoUrl: string;
+  protocol: Mvpd['protocol'];
+  kind: Kind;
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  scopes: string;
+  idpEntityId: string;
+  ssoUrl: string;
+  sloUrl: string;
+  certificates: string;
+  hasLogoutEndpoint: boolean;
+  authnTtlS: string;
+  authzTtlS: string;
+  entitlementClaim: string;
+  authNamespace: string;
+}
+
+const EMPTY: Draft = {
+  id: '',
+  displayName: '',
+  logoUrl: '',
+  protocol: 'oidc',
+  kind: 'oidc',
+  issuer: '',
+  clientId: '',
+  clientSecret: '',
+  scopes: '',
+  idpEntityId: '',
+  ssoUrl: '',
+  sloUrl: '',
+  certificates: '',
+  hasLogoutEndpoint: false,
+  authnTtlS: '2592000',
+  authzTtlS: '300',
+  entitlementClaim: '',
+  authNamespace: '',
+};
+
+const PROTOCOLS = [
+  { value: 'oidc', label: 'OpenID Connect (oidc)' },
+  { value: 'saml', label: 'SAML 2.0 (saml)' },
+];
+const KINDS = [
+  { value: 'oidc', label: 'OpenID Connect provider' },
+  { value: 'saml', label: 'SAML 2.0 identity provider' },
+  { value: 'builtin', label: 'Built-in demo provider' },
+];
+
+function draftOf(mvpd: Mvpd): Draft {
+  const c = mvpd.connection;
+  return {
+    ...EMPTY,
+    id: mvpd.id,
+    displayName: mvpd.displayName,
+    logoUrl: mvpd.logoUrl,
+    protocol: mvpd.protocol,
+    kind: c.kind,
+    issuer: c.issuer ?? '',
+    clientId: c.clientId ?? '',
+    scopes: (c.scopes ?? []).join(' '),
+    idpEntityId: c.idpEntityId ?? '',
+    ssoUrl: c.ssoUrl ?? '',
+    sloUrl: c.sloUrl ?? '',
+    certificates: (c.certificates ?? []).map((pem) => pem.trim()).join('\n\n'),
+    hasLogoutEndpoint: mvpd.hasLogoutEndpoint,
+    authnTtlS: String(mvpd.authnTtlS),
+    authzTtlS: String(mvpd.authzTtlS),
+    entitlementClaim: mvpd.entitlementClaim,
+    authNamespace: mvpd.authNamespace,
+  };
+}
+
+/** Each PEM block of the text, and whatever else it holds as blocks of their own (for the API to refuse by index). */
+export function pemBlocks(text: string): string[] {
+  return text
+    .split(/(?<=-----END CERTIFICATE-----)/)
+    .map((block) => block.trim())
+    .filter((block) => block !== '');
+}
+
+const words = (text: string) => text.split(/[\s,]+/).filter((word) => word !== '');
+
+function bodyOf(draft: Draft) {
+  const optional = (text: string) => (text.trim() === '' ? undefined : text.trim());
+  const connection =
+    draft.kind === 'oidc'
+      ? {
+          kind: 'oidc',
+          issuer: draft.issuer.trim(),
+          clientId: draft.clientId,
+          clientSecret: draft.clientSecret === '' ? undefined : draft.clientSecret,
+          scopes: words(draft.scopes).length > 0 ? words(draft.scopes) : undefined,
+        }
+      : draft.kind === 'saml'
+        ? {
+            kind: 'saml',
+            idpEntityId: draft.idpEntityId.trim(),
+            ssoUrl: draft.ssoUrl.trim(),
+            sloUrl: optional(draft.sloUrl),
+            certificates: pemBlocks(draft.certificates),
+          }
+        : { kind: 'builtin' };
+  return {
+    displayName: draft.displayName,
+    logoUrl: draft.logoUrl.trim(),
+    protocol: draft.protocol,
+    connection,
+    hasLogoutEndpoint: draft.hasLogoutEndpoint,
+    authnTtlS: asNumber(draft.authnTtlS, undefined),
+    authzTtlS: asNumber(draft.authzTtlS, undefined),
+    entitlementClaim: draft.entitlementClaim,
+    authNamespace: draft.authNamespace,
+  };
+}
+
+export function MvpdPage(props: { path: string; id: string | null }) {
+  const { id } = props;
+  const mvpd = useLoad<Mvpd | null>(
+    () => (id === null ? Promise.resolve(null) : api.get(`/mvpds/${seg(id)}`)),
+    id ?? '',
+  );
+  return (
+    <Layout path={props.path} title={id === null ? 'New MVPD' : `MVPD ${id}`}>
+      <p>
+        <Link to="/mvpds">All MVPDs</Link>
+      </p>
+      {id === null ? (
+        <MvpdForm key="new" draft={EMPTY} isNew />
+      ) : (
+        <>
+          <LoadState loaded={mvpd} />
+          {mvpd.data && (
+            <>
+              <MvpdForm key={id} draft={draftOf(mvpd.data)} isNew={false} onSaved={mvpd.reload} />
+              <section aria-labelledby="delete-mvpd">
+                <h2 id="delete-mvpd">Delete</h2>
+                <ConfirmButton
+                  label="Delete MVPD"
+                  what={id}
+                  confirm="Confirm deletion"
+                  warning="Its integrations go with it, and its viewers can no longer sign in with it."
+                  action={async () => {
+                    await api.delete(`/mvpds/${seg(id)}`);
+                    navigate('/mvpds');
+                  }}
+                />
+              </section>
+            </>
+          )}
+        </>
+      )}
+    </Layout>
+  );
+}
+
+function MvpdForm(props: { draft: Draft; isNew: boolean; onSaved?(): void }) {
+  const [draft, setDraft] = useState(props.draft);
+  // Saved while the form still holds what was saved.
+  const [savedAs, setSavedAs] = useState<Draft | null>(null);
+  const set =
+    <K extends keyof Draft>(key: K) =>
+    (value: Draft[K]) =>
+      setDraft((current) => ({ ...current, [key]: value }));
+  const submission = useSubmit(async () => {
+    const path = `/mvpds/${seg(draft.id)}`;
+    if (props.isNew) await mustBeNew(path, 'id', 'An MVPD with this id exists already.');
+    await api.put(path, bodyOf(draft));
+    if (props.isNew) {
+      navigate(path);
+      return;
+    }
+    const next = { ...draft, clientSecret: '' };
+    setDraft(next);
+    setSavedAs(next);
+    props.onSaved?.();
+  });
+  const field = (name: string) => submission.fieldError(name);
+  const fields = [
+    'id',
+    'displayName',
+    'logoUrl',
+    'protocol',
+    'connection',
+    'hasLogoutEndpoint',
+    'authnTtlS',
+    'authzTtlS',
+    'entitlementClaim',
+    'authNamespace',
+  ];
+  return (
+    <form onSubmit={submission.onSubmit} aria-label="MVPD">
+      <section aria-labelledby="mvpd-identity">
+        <h2 id="mvpd-identity">MVPD</h2>
+        <div class="fields">
+          {props.isNew && (
+            <Field
+              name="id"
+              label="Id"
+              value={draft.id}
+              onValue={set('id')}
+              required
+              maxLength={64}
+              hint="Letters, digits, “.”, “_” and “-”."
+              error={field('id')}
+            />
+          )}
+          <Field
+            name="displayName"
+            label="Display name"
+            value={draft.displayName}
+            onValue={set('displayName')}
+            error={field('displayName')}
+          />
+          <Field
+            name="logoUrl"
+            label="Logo URL"
+            value={draft.logoUrl}
+            onValue={set('logoUrl')}
+            inputMode="url"
+            hint="An http(s) or data:image/ URL."
+            error={field('logoUrl')}
+          />
+          <Field
+            name="entitlementClaim"
+            label="Entitlement claim"
+            value={draft.entitlementClaim}
+            onValue={set('entitlementClaim')}
+            hint="The user-info claim (OIDC) or assertion attribute (SAML) that lists the entitled resources."
+            error={field('entitlementClaim')}
+          />
+          <Field
+            name="authNamespace"
+            label="Auth namespace"
+            value={draft.authNamespace}
+            onValue={set('authNamespace')}
+            hint="Of household domain tokens."
+            error={field('authNamespace')}
+          />
+          <Field
+            name="authnTtlS"
+            label="AuthN TTL (seconds)"
+            value={draft.authnTtlS}
+            onValue={set('authnTtlS')}
+            inputMode="numeric"
+            hint="Profile lifetime: 60 to 34560000."
+            error={field('authnTtlS')}
+          />
+          <Field
+            name="authzTtlS"
+            label="AuthZ TTL (seconds)"
+            value={draft.authzTtlS}
+            onValue={set('authzTtlS')}
+            inputMode="numeric"
+            hint="0 to 86400."
+            error={field('authzTtlS')}
+          />
+          <Check
+            name="hasLogoutEndpoint"
+            label="Has a logout endpoint"
+            checked={draft.hasLogoutEndpoint}
+            onChecked={set('hasLogoutEndpoint')}
+            error={field('hasLogoutEndpoint')}
+          />
+        </div>
+      </section>
+      <section aria-labelledby="mvpd-connection">
+        <h2 id="mvpd-connection">Connection</h2>
+        <div class="fields">
+          <Select
+            name="protocol"
+            label="Protocol"
+            value={draft.protocol}
+            options={PROTOCOLS}
+            onValue={(value) =>
+              setDraft((current) => ({
+                ...current,
+                protocol: value as Draft['protocol'],
+                kind: value === 'saml' ? 'saml' : current.kind === 'saml' ? 'oidc' : current.kind,
+              }))
+            }
+            error={field('protocol')}
+          />
+          <Select
+            name="connection.kind"
+            label="Connection"
+            value={draft.kind}
+            options={KINDS}
+            onValue={(value) => set('kind')(value as Kind)}
+            error={field('connection.kind')}
+          />
+        </div>
+        {draft.kind === 'oidc' && <OidcFields draft={draft} set={set} field={field} isNew={props.isNew} />}
+        {draft.kind === 'saml' && <SamlFields draft={draft} set={set} field={field} />}
+        {draft.kind === 'builtin' && (
+          <p class="muted">Domus serves this provider itself (demo accounts); it has nothing to set.</p>
+        )}
+      </section>
+      <div class="form-end">
+        <button type="submit" disabled={submission.busy}>
+          {props.isNew ? 'Create MVPD' : 'Save MVPD'}
+        </button>
+        {savedAs === draft && (
+          <span class="done" role="status">
+            Saved.
+          </span>
+        )}
+      </div>
+      <FormError submission={submission} fields={fields} />
+    </form>
+  );
+}
+
+interface FieldsProps {
+  draft: Draft;
+  set<K extends keyof Draft>(key: K): (value: Draft[K]) => void;
+  field(name: string): string | undefined;
+}
+
+function OidcFields(props: FieldsProps & { isNew: boolean }) {
+  const { draft, set, field } = props;
+  return (
+    <div class="fields">
+      <Field
+        name="connection.issuer"
+        label="Issuer"
+        value={draft.issuer}
+        onValue={set('issuer')}
+        inputMode="url"
+        placeholder="https://idp.example"
+        error={field('connection.issuer')}
+      />
+      <Field
+        name="connection.clientId"
+        label="Client id"
+        value={draft.clientId}
+        onValue={set('clientId')}
+        error={field('connection.clientId')}
+      />
+      <Field
+        name="connection.clientSecret"
+        label="Client secret"
+        type="password"
+        autoComplete="new-password"
+        value={draft.clientSecret}
+        onValue={set('clientSecret')}
+        hint={
+          props.isNew
+            ? 'Stored sealed; never shown again.'
+            : 'Never shown: leave empty to keep the stored secret, or enter a new one.'
+        }
+        error={field('connection.clientSecret')}
+      />
+      <Field
+        name="connection.scopes"
+        label="Scopes"
+        value={draft.scopes}
+        onValue={set('scopes')}
+        placeholder="openid profile"
+        hint="Separated by spaces; empty for openid profile."
+        error={field('connection.scopes')}
+      />
+    </div>
+  );
+}
+
+function SamlFields(props: FieldsProps) {
+  const { draft, set, field } = props;
+  return (
+    <>
+      <div class="fields">
+        <Field
+          name="connection.idpEntityId"
+          label="IdP entity id"
+          value={draft.idpEntityId}
+          onValue={set('idpEntityId')}
+          error={field('connection.idpEntityId')}
+        />
+        <Field
+          name="connection.ssoUrl"
+          label="SSO URL"
+          value={draft.ssoUrl}
+          onValue={set('ssoUrl')}
+          inputMode="url"
+          hint="SingleSignOnService, HTTP-Redirect binding."
+          error={field('connection.ssoUrl')}
+        />
+        <Field
+          name="connection.sloUrl"
+          label="SLO URL"
+          value={draft.sloUrl}
+          onValue={set('sloUrl')}
+          inputMode="url"
+          hint="SingleLogoutService: set exactly when the MVPD has a logout endpoint."
+          error={field('connection.sloUrl')}
+        />
+      </div>
+      <TextArea
+        name="connection.certificates"
+        label="Signing certificates"
+        value={draft.certificates}
+        onValue={set('certificates')}
+        rows={8}
+        hint="PEM, one block per certificate (two while the IdP rolls its key over)."
+        error={field('connection.certificates')}
+      />
+    </>
+  );
+}
