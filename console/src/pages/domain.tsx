@@ -1,8 +1,8 @@
 /**
- * One domain: its state, its policy (edit), its key versions (force a rollover), suspension and
- * the removal count, its members with first and last seen (remove one, in two steps), and its
- * recent events. Members and events page, so a domain with a million members opens as fast as
- * a small one.
+ * One domain: its state and actions (force a key rollover, suspend, reset the removal count), its
+ * members with first and last seen (remove one, in two steps), its key versions, its policy
+ * (edit), and its recent events. Members and events page, so a domain with a million members
+ * opens as fast as a small one.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, seg } from '../api';
@@ -67,8 +67,6 @@ export function DomainPage(props: { path: string; mode: string; name: string }) 
         <>
           <Summary domain={domain.data} />
           <Actions base={base} domain={domain.data} onChanged={changed} />
-          <KeyVersions domain={domain.data} />
-          <PolicyForm base={base} domain={domain} onChanged={changed} />
         </>
       )}
       <section aria-labelledby="members">
@@ -112,6 +110,12 @@ export function DomainPage(props: { path: string; mode: string; name: string }) 
         )}
         <Pager paged={members} label="Members" />
       </section>
+      {domain.data && (
+        <>
+          <KeyVersions domain={domain.data} />
+          <PolicyForm base={base} domain={domain} onChanged={changed} />
+        </>
+      )}
       <section aria-labelledby="events">
         <h2 id="events">Recent events</h2>
         <ListState paged={events} empty="No events." />
