@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { ConsoleSessions, SESSION_IDLE_MS, SESSION_MAX_MS } from '../src/console/sessions.js';
 import { browserSkipReason, launchBrowser } from './support/browser.js';
-import { openPage, signedIn } from './support/console.js';
+import { checkPage, openPage, signedIn } from './support/console.js';
 import { type TestDatabase, testDatabases } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -292,6 +292,7 @@ for (const kind of testDatabases()) {
         assert.match((await opened.page.getByRole('alert').textContent()) ?? '', /neither the admin token/);
         assert.equal(opened.page.url(), `${server.url}/console/sign-in`);
         assert.equal((await opened.page.context().cookies()).length, 0);
+        await checkPage(opened, `sign-in-${kind.name}`);
         await opened.close();
       });
 

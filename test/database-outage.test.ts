@@ -47,6 +47,7 @@ describe('a PostgreSQL outage under load (issue 9)', {
 
   it('answers 503 in every wire format while the database is unreachable, and recovers by itself', async () => {
     const { server, proxy, adminToken } = rig;
+    const consoleCookie = await consoleSignIn(server.url, adminToken);
     const load = joinLoad(server, 'cut-off');
     await sleep(500);
     await proxy.cut();
@@ -72,6 +73,22 @@ describe('a PostgreSQL outage under load (issue 9)', {
       error_description: 'the database is unavailable; retry later',
     });
 
+    // The console's sign-in: a readable 503, no cookie; its session on the admin API: 503 too.
+    const signIn = () =>
+      fetch(`${server.url}/console/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ credential: adminToken }).toString(),
+        redirect: 'manual',
+      });
+    const refused = await signIn();
+    assert.equal(refused.status, 503);
+    assert.ok(refused.headers.get('retry-after'));
+    assert.equal(refused.headers.get('set-cookie'), null);
+    assert.match(await refused.text(), /database is unavailable/);
+    const bySession = await fetch(`${server.url}/admin/v1/domains`, { headers: { cookie: consoleCookie } });
+    assert.equal(bySession.status, 503);
+
     await sleep(1000);
     await proxy.restore();
     // New requests succeed as soon as the database is back, with no restart.
@@ -81,5 +98,20 @@ describe('a PostgreSQL outage under load (issue 9)', {
     assert.ok(rig.alive(), `the process exited:\n${server.output()}`);
     for (const kind of Object.keys(tally)) assert.match(kind, SERVED_OR_UNAVAILABLE, JSON.stringify(tally));
     assert.ok((tally['503 SERVER_UNAVAILABLE'] ?? 0) > 0, JSON.stringify(tally));
+    // The console signs in again, and the session made before the outage still holds.
+    assert.equal((await signIn()).status, 303);
+    assert.equal((await fetch(`${server.url}/admin/v1/domains`, { headers: { cookie: consoleCookie } })).status, 200);
   });
 });
+
+/** Signs in to the console; answers its cookie (`name=value`). */
+async function consoleSignIn(url: string, credential: string): Promise<string> {
+  const response = await fetch(`${url}/console/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ credential }).toString(),
+    redirect: 'manual',
+  });
+  assert.equal(response.status, 303);
+  return (response.headers.get('set-cookie') ?? '').split(';')[0] as string;
+}

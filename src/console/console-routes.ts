@@ -7,8 +7,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { type AdminGuard, adminErrors, adminScope, adminSecurity } from '../platform/http/admin.js';
-import type { HttpServer } from '../platform/http/server.js';
+import { type HttpServer, sendServerFault } from '../platform/http/server.js';
 import type { Storage } from '../platform/storage/database.js';
+import { isStorageUnavailable, RETRY_AFTER_S } from '../platform/storage/unavailable.js';
 import { type ConsoleAssets, loadConsoleAssets } from './assets.js';
 import { cookieOf, SESSION_COOKIE } from './cookies.js';
 import { CONSOLE_HEADERS } from './headers.js';
@@ -53,6 +54,16 @@ export async function mountConsole(app: HttpServer, deps: ConsoleDeps): Promise<
         }
         if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
         return payload;
+      });
+      // The database down: a page a person can read, with Retry-After, instead of JSON.
+      scope.setErrorHandler((error: Error, request, reply) => {
+        if (!isStorageUnavailable(error)) return sendServerFault(error, request, reply, 'console request failed');
+        request.log.warn({ code: (error as { code?: string }).code }, 'console: database unavailable');
+        return reply
+          .status(503)
+          .header('retry-after', String(RETRY_AFTER_S))
+          .type('text/plain; charset=utf-8')
+          .send('The database is unavailable right now; Domus retries by itself. Try again in a few seconds.\n');
       });
       signInRoutes(scope, { guard: deps.guard, sessions, password });
 
