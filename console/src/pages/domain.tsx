@@ -4,22 +4,14 @@
  * (edit), and its recent events. Members and events page, so a domain with a million members
  * opens as fast as a small one.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, seg } from '../api';
-import { asNumber, Check, Field, FormError, useSubmit } from '../ui/form';
+import { useSubmit } from '../ui/form';
 import { Layout, Time } from '../ui/layout';
-import { type Loaded, LoadState, useLoad } from '../ui/load';
+import { LoadState, useLoad } from '../ui/load';
 import { ListState, Pager, usePaged } from '../ui/paged';
-
-interface Policy {
-  authRequired: boolean;
-  authNamespace: string | null;
-  maxMembership: number | null;
-  disabled: boolean;
-  removalLimit: { removals: number; periodSeconds: number } | null;
-  evictAfterSeconds: number | null;
-  keyRetentionSeconds: number | null;
-}
+import { DomainMembers, type Member } from './domain-members';
+import { type Policy, PolicyForm } from './domain-policy';
 
 export interface DomainDetails {
   mode: 'anonymous' | 'identity';
@@ -32,14 +24,6 @@ export interface DomainDetails {
   keyVersions: { version: number; createdAt: string }[];
   createdAt: string;
   updatedAt: string;
-}
-
-interface Member {
-  guid: string;
-  label: string | null;
-  machine: { slot: number; components: string[] };
-  firstSeen: string;
-  lastSeen: string;
 }
 
 interface DomainEvent {
@@ -69,47 +53,7 @@ export function DomainPage(props: { path: string; mode: string; name: string }) 
           <Actions base={base} domain={domain.data} onChanged={changed} />
         </>
       )}
-      <section aria-labelledby="members">
-        <h2 id="members">Members</h2>
-        <ListState paged={members} empty="No members." />
-        {members.items.length > 0 && (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">GUID</th>
-                <th scope="col">Label</th>
-                <th scope="col">Slot</th>
-                <th scope="col">First seen</th>
-                <th scope="col">Last seen</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {members.items.map((member) => (
-                <tr key={member.guid}>
-                  <td>
-                    <code>{member.guid}</code>
-                  </td>
-                  <td>{member.label ?? <span class="muted">—</span>}</td>
-                  <td>{member.machine.slot}</td>
-                  <td>
-                    <Time iso={member.firstSeen} />
-                  </td>
-                  <td>
-                    <Time iso={member.lastSeen} />
-                  </td>
-                  <td>
-                    <RemoveMember base={base} member={member} onRemoved={changed} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        <Pager paged={members} label="Members" />
-      </section>
+      <DomainMembers base={base} members={members} onChanged={changed} />
       {domain.data && (
         <>
           <KeyVersions domain={domain.data} />
@@ -255,172 +199,5 @@ function KeyVersions(props: { domain: DomainDetails }) {
         </table>
       )}
     </section>
-  );
-}
-
-const text = (value: number | string | null | undefined) =>
-  value === null || value === undefined ? '' : String(value);
-
-function PolicyForm(props: { base: string; domain: Loaded<DomainDetails>; onChanged(): void }) {
-  const policy = (props.domain.data as DomainDetails).policy;
-  const [authRequired, setAuthRequired] = useState(policy.authRequired);
-  const [authNamespace, setAuthNamespace] = useState(text(policy.authNamespace));
-  const [maxMembership, setMaxMembership] = useState(text(policy.maxMembership));
-  const [disabled, setDisabled] = useState(policy.disabled);
-  const [removals, setRemovals] = useState(text(policy.removalLimit?.removals));
-  const [period, setPeriod] = useState(text(policy.removalLimit?.periodSeconds));
-  const [evictAfter, setEvictAfter] = useState(text(policy.evictAfterSeconds));
-  const [keyRetention, setKeyRetention] = useState(text(policy.keyRetentionSeconds));
-  const [saved, setSaved] = useState(false);
-  useEffect(
-    () => setSaved(false),
-    [authRequired, authNamespace, maxMembership, disabled, removals, period, evictAfter, keyRetention],
-  );
-  const submission = useSubmit(async () => {
-    const removalLimit =
-      removals.trim() === '' && period.trim() === ''
-        ? null
-        : { removals: asNumber(removals, undefined), periodSeconds: asNumber(period, undefined) };
-    await api.put(props.base, {
-      authRequired,
-      authNamespace: authNamespace.trim() === '' ? null : authNamespace,
-      maxMembership: asNumber(maxMembership, null),
-      disabled,
-      removalLimit,
-      evictAfterSeconds: asNumber(evictAfter, null),
-      keyRetentionSeconds: asNumber(keyRetention, null),
-    });
-    setSaved(true);
-    props.onChanged();
-  });
-  const fields = [
-    'authRequired',
-    'authNamespace',
-    'maxMembership',
-    'disabled',
-    'removalLimit',
-    'evictAfterSeconds',
-    'keyRetentionSeconds',
-  ];
-  return (
-    <section aria-labelledby="policy">
-      <h2 id="policy">Policy</h2>
-      <form onSubmit={submission.onSubmit} class="grid">
-        <Check
-          name="authRequired"
-          label="Joining needs an auth token"
-          checked={authRequired}
-          onChecked={setAuthRequired}
-          error={submission.fieldError('authRequired')}
-        />
-        <Field
-          name="authNamespace"
-          label="Auth namespace"
-          value={authNamespace}
-          onValue={setAuthNamespace}
-          placeholder="any"
-          error={submission.fieldError('authNamespace')}
-        />
-        <Field
-          name="maxMembership"
-          label="Member limit"
-          value={maxMembership}
-          onValue={setMaxMembership}
-          inputMode="numeric"
-          placeholder="unlimited"
-          error={submission.fieldError('maxMembership')}
-        />
-        <Check
-          name="disabled"
-          label="Disabled (no joins)"
-          checked={disabled}
-          onChecked={setDisabled}
-          error={submission.fieldError('disabled')}
-        />
-        <Field
-          name="removalLimit.removals"
-          label="Removals allowed"
-          value={removals}
-          onValue={setRemovals}
-          inputMode="numeric"
-          placeholder="no limit"
-          error={submission.fieldError('removalLimit.removals') ?? submission.fieldError('removalLimit')}
-        />
-        <Field
-          name="removalLimit.periodSeconds"
-          label="Per period (seconds)"
-          value={period}
-          onValue={setPeriod}
-          inputMode="numeric"
-          error={submission.fieldError('removalLimit.periodSeconds')}
-        />
-        <Field
-          name="evictAfterSeconds"
-          label="Evict members unseen for (seconds)"
-          value={evictAfter}
-          onValue={setEvictAfter}
-          inputMode="numeric"
-          placeholder="never"
-          error={submission.fieldError('evictAfterSeconds')}
-        />
-        <Field
-          name="keyRetentionSeconds"
-          label="Keep superseded keys for (seconds)"
-          value={keyRetention}
-          onValue={setKeyRetention}
-          inputMode="numeric"
-          placeholder="forever"
-          error={submission.fieldError('keyRetentionSeconds')}
-        />
-        <div class="form-end">
-          <button type="submit" disabled={submission.busy}>
-            Save policy
-          </button>
-          {saved && (
-            <span class="done" role="status">
-              Saved.
-            </span>
-          )}
-        </div>
-        <FormError submission={submission} fields={fields} />
-      </form>
-    </section>
-  );
-}
-
-function RemoveMember(props: { base: string; member: Member; onRemoved(): void }) {
-  const [confirming, setConfirming] = useState(false);
-  const submission = useSubmit(async () => {
-    await api.delete(`${props.base}/members/${seg(props.member.guid)}`);
-    props.onRemoved();
-  });
-  const who = props.member.label ?? props.member.guid;
-  if (!confirming) {
-    return (
-      <button type="button" onClick={() => setConfirming(true)} aria-label={`Remove ${who}`}>
-        Remove
-      </button>
-    );
-  }
-  return (
-    <span class="confirm">
-      <button
-        type="button"
-        class="danger"
-        onClick={submission.run}
-        disabled={submission.busy}
-        aria-label={`Confirm removal of ${who}`}
-      >
-        Confirm removal
-      </button>
-      <button type="button" onClick={() => setConfirming(false)}>
-        Cancel
-      </button>
-      {submission.error && (
-        <span class="error" role="alert">
-          {submission.error.message}
-        </span>
-      )}
-    </span>
   );
 }

@@ -1,4 +1,7 @@
-/** One read from the admin API, reloadable, kept while it reloads (no flicker on refresh). */
+/**
+ * One read from the admin API, reloadable. Its answer stays shown while the same read reloads (no
+ * flicker on refresh), never under another key (a new search shows no stale results).
+ */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api';
 
@@ -10,30 +13,33 @@ export interface Loaded<T> {
 }
 
 export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
-  const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [loading, setLoading] = useState(true);
+  const [answer, setAnswer] = useState<{ key: string; data: T } | null>(null);
+  const [failure, setFailure] = useState<{ key: string; error: ApiError } | null>(null);
+  const [pending, setPending] = useState(true);
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
-    setLoading(true);
+    setPending(true);
     load().then(
       (result) => {
         if (!live) return;
-        setData(result);
-        setError(null);
-        setLoading(false);
+        setAnswer({ key, data: result });
+        setFailure(null);
+        setPending(false);
       },
       (caught: unknown) => {
         if (!live) return;
-        setError(caught instanceof ApiError ? caught : new ApiError(0, 'client', String(caught)));
-        setLoading(false);
+        setFailure({ key, error: caught instanceof ApiError ? caught : new ApiError(0, 'client', String(caught)) });
+        setPending(false);
       },
     );
     return () => {
       live = false;
     };
   }, [key, tick]);
+  const data = answer?.key === key ? answer.data : null;
+  const error = failure?.key === key ? failure.error : null;
+  const loading = pending || (data === null && error === null);
   return { data, error, loading, reload: useCallback(() => setTick((value) => value + 1), []) };
 }
 

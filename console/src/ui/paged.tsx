@@ -3,8 +3,9 @@
  * with a million members costs what a domain with ten does. Earlier pages are reached back
  * through the cursors already seen.
  */
-import { useCallback, useEffect, useState } from 'preact/hooks';
-import { ApiError } from '../api';
+import { useState } from 'preact/hooks';
+import type { ApiError } from '../api';
+import { useLoad } from './load';
 
 export interface Page<T> {
   items: T[];
@@ -27,41 +28,18 @@ export function usePaged<T>(load: (cursor: string | undefined) => Promise<Page<T
   // The cursors of the pages seen, for `key`: a new key starts again from the first page.
   const [trail, setTrail] = useState<{ key: string; cursors: (string | undefined)[] }>({ key, cursors: [undefined] });
   const cursors = trail.key === key ? trail.cursors : [undefined];
-  const [page, setPage] = useState<Page<T> | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [tick, setTick] = useState(0);
   const cursor = cursors[cursors.length - 1];
-  useEffect(() => {
-    let live = true;
-    setLoading(true);
-    load(cursor).then(
-      (result) => {
-        if (!live) return;
-        setPage(result);
-        setError(null);
-        setLoading(false);
-      },
-      (caught: unknown) => {
-        if (!live) return;
-        setError(caught instanceof ApiError ? caught : new ApiError(0, 'client', String(caught)));
-        setLoading(false);
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [cursor, key, tick]);
-  const nextCursor = page?.nextCursor ?? null;
+  const page = useLoad(() => load(cursor), `${key}\u0000${cursor ?? ''}`);
+  const nextCursor = page.data?.nextCursor ?? null;
   return {
-    items: page?.items ?? [],
-    loading,
-    error,
+    items: page.data?.items ?? [],
+    loading: page.loading,
+    error: page.error,
     pageNumber: cursors.length,
     hasNext: nextCursor !== null,
     next: () => nextCursor !== null && setTrail({ key, cursors: [...cursors, nextCursor] }),
     previous: () => cursors.length > 1 && setTrail({ key, cursors: cursors.slice(0, -1) }),
-    reload: useCallback(() => setTick((value) => value + 1), []),
+    reload: page.reload,
   };
 }
 

@@ -45,20 +45,8 @@ export class OperatorStore {
   }
 
   /** A page of service providers, by id (paging.ts). */
-  async pageServiceProviders(request: PageRequest): Promise<Page<ServiceProvider>> {
-    const limit = request.limit ?? PAGE_SIZE;
-    let query = this.#db
-      .selectFrom('service_providers')
-      .selectAll()
-      .orderBy('id')
-      .limit(limit + 1);
-    if (request.cursor) query = query.where('id', '>', decodeCursor(request.cursor, 1)[0] as string);
-    return pageOf(
-      await query.execute(),
-      limit,
-      (row) => [row.id],
-      (row) => ({ id: row.id, displayName: row.display_name }),
-    );
+  pageServiceProviders(request: PageRequest): Promise<Page<ServiceProvider>> {
+    return this.#pageById('service_providers', request, (row) => ({ id: row.id, displayName: row.display_name }));
   }
 
   serviceProvider(id: string): Promise<ServiceProvider | undefined> {
@@ -102,20 +90,8 @@ export class OperatorStore {
   }
 
   /** A page of MVPDs, by id (paging.ts). */
-  async pageMvpds(request: PageRequest): Promise<Page<Mvpd>> {
-    const limit = request.limit ?? PAGE_SIZE;
-    let query = this.#db
-      .selectFrom('mvpds')
-      .selectAll()
-      .orderBy('id')
-      .limit(limit + 1);
-    if (request.cursor) query = query.where('id', '>', decodeCursor(request.cursor, 1)[0] as string);
-    return pageOf(
-      await query.execute(),
-      limit,
-      (row) => [row.id],
-      (row) => this.#toMvpd(row),
-    );
+  pageMvpds(request: PageRequest): Promise<Page<Mvpd>> {
+    return this.#pageById('mvpds', request, (row) => this.#toMvpd(row));
   }
 
   mvpd(id: string): Promise<Mvpd | undefined> {
@@ -262,15 +238,8 @@ export class OperatorStore {
   }
 
   /** A page of applications, by id (paging.ts). */
-  async pageApplications(request: PageRequest): Promise<Page<Application>> {
-    const limit = request.limit ?? PAGE_SIZE;
-    let query = this.#db
-      .selectFrom('applications')
-      .selectAll()
-      .orderBy('id')
-      .limit(limit + 1);
-    if (request.cursor) query = query.where('id', '>', decodeCursor(request.cursor, 1)[0] as string);
-    return pageOf(await query.execute(), limit, (row) => [row.id], toApplication);
+  pageApplications(request: PageRequest): Promise<Page<Application>> {
+    return this.#pageById('applications', request, toApplication);
   }
 
   application(id: string): Promise<Application | undefined> {
@@ -340,6 +309,24 @@ export class OperatorStore {
   async #delete(query: (trx: Db) => { executeTakeFirst(): Promise<{ numDeletedRows: bigint }> }): Promise<boolean> {
     const result = await writeShared(this.storage, (trx) => query(trx).executeTakeFirst());
     return result.numDeletedRows > 0n;
+  }
+
+  /** A page of a table keyed by `id`, in id order (paging.ts). */
+  async #pageById<T extends 'service_providers' | 'mvpds' | 'applications', V>(
+    table: T,
+    request: PageRequest,
+    view: (row: Selectable<Database[T]>) => V,
+  ): Promise<Page<V>> {
+    const limit = request.limit ?? PAGE_SIZE;
+    const after = request.cursor === undefined ? undefined : (decodeCursor(request.cursor, 1)[0] as string);
+    const rows = (await this.#db
+      .selectFrom(table as 'service_providers')
+      .selectAll()
+      .$if(after !== undefined, (query) => query.where('id', '>', after as string))
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute()) as Selectable<Database[T]>[];
+    return pageOf(rows, limit, (row) => [(row as { id: string }).id], view);
   }
 
   #toMvpd(row: Selectable<MvpdTable>): Mvpd {
