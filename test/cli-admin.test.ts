@@ -347,6 +347,31 @@ for (const kind of testDatabases()) {
       await admin(['domains', 'events', 'anonymous', 'no-such-domain'], 1);
     });
 
+    it("sets and clears the console's operator password from standard input, never from the command line", async () => {
+      assert.deepEqual(await json(['console', 'password']), { set: false });
+      const set = await runAdminWithInput(
+        ['console', 'set-password', '--file', '-'],
+        env,
+        '{"password":"a console passphrase"}',
+      );
+      assert.equal(set.code, 0, set.stderr);
+      assert.deepEqual(JSON.parse(set.stdout), { set: true });
+      assert.equal(set.stdout.includes('a console passphrase'), false);
+      const signIn = await fetch(`${server.url}/console/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'credential=a+console+passphrase',
+        redirect: 'manual',
+      });
+      assert.equal(signIn.status, 303);
+      const short = await runAdminWithInput(['console', 'set-password', '--file', '-'], env, '{"password":"short"}');
+      assert.equal(short.code, 1);
+      assert.match(short.stderr, /password/);
+      assert.deepEqual(await json(['console', 'clear-password']), { set: false });
+      assert.deepEqual(await json(['console', 'password']), { set: false });
+      await admin(['console', 'set-password'], 2);
+    });
+
     it('refuses bad usage with exit code 2 and the usage, sending nothing', async () => {
       const before = {
         integrations: (await server.admin('GET', '/integrations')).body,

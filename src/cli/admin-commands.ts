@@ -261,4 +261,21 @@ export const RESOURCES: Record<string, Record<string, Action>> = {
       request: (_args, values) => call('GET', '/stats', { query: { minutes: values.minutes as string | undefined } }),
     },
   },
+  // The operator console's password (docs/console.md): read from a file or standard input, never
+  // from the command line, where it would stay in the shell's history and the process list.
+  console: {
+    password: { args: [], request: () => call('GET', '/console/password') },
+    'set-password': {
+      args: [],
+      options: '--file <password.json|->',
+      accepts: ['file'],
+      request: (_args, values) => {
+        const body = bodyFromFile(values.file as string | undefined, {}, '');
+        if (body === undefined)
+          throw new UsageError('set-password needs --file: {"password": "…"}, or - for standard input');
+        return call('PUT', '/console/password', { body });
+      },
+    },
+    'clear-password': { args: [], request: () => call('DELETE', '/console/password') },
+  },
 };

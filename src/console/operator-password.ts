@@ -1,7 +1,7 @@
 /**
  * The console's operator password (docs/console.md, "Signing in"): an alternative to typing the
  * admin token, set by whoever holds that token (`PUT /admin/v1/console/password`, or `domus admin
- * console-password set`). Only its scrypt hash is stored, in the database so every process knows
+ * console set-password`). Only its scrypt hash is stored, in the database so every process knows
  * it; setting or clearing it ends the sessions it signed in.
  */
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
