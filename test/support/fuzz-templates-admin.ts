@@ -253,6 +253,32 @@ export function adminTemplates(f: Fixtures): Template[] {
       draft: () =>
         draft('POST', '/admin/v1/applications/:id/software-statement', { id: f.applicationId }, { headers: admin() }),
     }),
+    t({
+      name: 'admin-stats',
+      area: 'admin',
+      auth: 'admin',
+      draft: () => draft('GET', '/admin/v1/stats', {}, { headers: admin(), query: query({ minutes: '15' }) }),
+    }),
+    t({
+      name: 'admin-console-password',
+      area: 'admin',
+      auth: 'admin',
+      draft: () =>
+        draft(
+          'PUT',
+          '/admin/v1/console/password',
+          {},
+          {
+            headers: admin(),
+            body: {
+              kind: 'json',
+              value: { password: 'a fuzzed passphrase' },
+              types: { password: ['string'] },
+              required: ['password'],
+            },
+          },
+        ),
+    }),
 
     // The demo identity provider (oidc-provider reads its own bodies).
     t({
