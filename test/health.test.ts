@@ -168,6 +168,12 @@ for (const kind of testDatabases()) {
       const publicAnswer = await adminApart.admin('GET', '/domains');
       assert.equal(publicAnswer.status, 404);
       assert.equal((await get(`${adminApart.url}/flashaccess/getServerVersion/v3`)).status, 200);
+      // The console goes with the admin API: on the management listener, not the public one.
+      assert.equal((await fetch(`${management}/console/sign-in`)).status, 200);
+      assert.equal((await fetch(`${adminApart.url}/console/sign-in`)).status, 404);
+      const frontPage = await (await fetch(`${adminApart.url}/`)).text();
+      assert.match(frontPage, /served on this\s+server's management listener/);
+      assert.doesNotMatch(frontPage, /href="\/console\/"/);
 
       // Each listener's OpenAPI document describes what it serves.
       const publicPaths = Object.keys((await get(`${adminApart.url}/openapi.json`)).body.paths);
