@@ -107,7 +107,7 @@ function protocolPath(domain: string, op: 'members' | 'remove'): string {
 }
 
 /** Direct access to the server's database, for what the benchmark reads and adds besides the protocol. */
-interface Direct {
+export interface Direct {
   /** The GUID at the middle of a domain's members in GUID order. */
   middleGuid(domain: string): Promise<string>;
   /** `count` distinct member GUIDs of a domain spread at random over it, none of them `except`. */
@@ -226,7 +226,7 @@ async function directPostgres(url: string): Promise<Direct> {
   };
 }
 
-function direct(target: DatabaseTarget): Promise<Direct> | Direct {
+export function direct(target: DatabaseTarget): Promise<Direct> | Direct {
   return target.kind === 'sqlite' ? directSqlite(target.file) : directPostgres(target.url);
 }
 

@@ -1,4 +1,5 @@
 /** The benchmark's figures as tables: printed after the run and written to docs/benchmarks.md. */
+import { CONSOLE_DEFAULTS, CONSOLE_MEMBERS_PAGE, type ConsoleKind, type ConsoleResult } from './console.js';
 import type { CpuUse } from './cpu.js';
 import type { FloorResult } from './crypto-floor.js';
 import type { EntitlementResult, Measured } from './entitlements.js';
@@ -65,6 +66,10 @@ export interface Figures {
   /** The household's member listing and removal by domain size, per database (bench/household.ts). */
   household?: Array<
     ({ name: DatabaseFigures['name'] } & HouseholdResult) | { name: DatabaseFigures['name']; skipped: string }
+  >;
+  /** What the operator console's pages ask of the admin API by domain size, per database (bench/console.ts). */
+  console?: Array<
+    ({ name: DatabaseFigures['name'] } & ConsoleResult) | { name: DatabaseFigures['name']; skipped: string }
   >;
   entitlements?: EntitlementFigures;
   /** Start-up time and memory of each way to run the server (bench/startup.ts). */
@@ -258,6 +263,100 @@ time goes by domain size: the same listing with \`limit\` 10 on both domains, an
 direct times of the queries of a listing and a removal.
 
 ${householdTable(figures)}
+
+`;
+}
+
+export function consoleTable(figures: Figures): string {
+  const rows: string[][] = [];
+  const operations: Array<[ConsoleKind, string, string, string]> = [
+    ['pageLoad', "a domain's page (3 calls in parallel)", '10 members', 'N members'],
+    ['middlePage', `members, page from the middle (limit ${CONSOLE_MEMBERS_PAGE})`, '10 members', 'N members'],
+    ['memberSearch', 'domains search by member GUID', 'a member of 10', 'a member of N'],
+    ['dashboard', 'dashboard: GET /stats', 'floor: GET the 10-member domain', 'N-member domain present'],
+  ];
+  for (const db of figures.console ?? []) {
+    if ('skipped' in db) continue;
+    for (const [kind, operation, referenceLabel, measuredLabel] of operations) {
+      const { reference, measured } = db.pairs[kind];
+      const p50 = measured.p50Ms / reference.p50Ms;
+      const p99 = measured.p99Ms / reference.p99Ms;
+      for (const [against, figure, compare] of [
+        [referenceLabel, reference, false],
+        [measuredLabel.replace('N', int(db.large)), measured, true],
+      ] as const) {
+        rows.push([
+          db.name,
+          operation,
+          against,
+          int(figure.count),
+          ms(figure.p50Ms),
+          ms(figure.p99Ms),
+          compare ? `${ratio(p50)} / ${ratio(p99)}` : '1',
+          compare ? `p50 ${verdict(p50 <= TARGETS.largeVsSmall)}, p99 ${verdict(p99 <= TARGETS.largeVsSmall)}` : '',
+        ]);
+      }
+    }
+  }
+  return table(
+    [
+      'Database',
+      'Console call',
+      'Domain',
+      'Samples',
+      'p50 ms',
+      'p99 ms',
+      '÷ reference (p50 / p99)',
+      `Target ≤ ${TARGETS.largeVsSmall}×`,
+    ],
+    rows,
+  );
+}
+
+function consoleSection(figures: Figures): string {
+  const measured = (figures.console ?? []).flatMap((db) => ('skipped' in db ? [] : [db]));
+  const populated = measured.map((db) => `${db.name} in ${(db.populateMs / 1000).toFixed(1)} s`).join(', ');
+  const d = measured[0]?.plan ?? CONSOLE_DEFAULTS;
+  const large = measured[0]?.large ?? Number.NaN;
+  const timed = measured
+    .map(
+      (db) =>
+        `${db.name} ${(db.measureMs / 1000).toFixed(0)} s, ${db.loadAverage.map((n) => n.toFixed(1)).join(' → ')}`,
+    )
+    .join('; ');
+  return `## Console: what its pages ask of the admin API by domain size
+
+The operator console's pages call the admin API (\`/admin/v1\`) from the browser. The benchmark
+signs in through the console's own form (\`POST /console/sign-in\` with the admin token) and
+makes the same calls with the session cookie, not the bearer token, so the session check is part
+of every request; on one \`domus serve\` in its own process, over up to 6 keep-alive connections as
+a browser opens, one request (or page load) at a time. An anonymous domain of 10 members and one
+of ${int(large)} members (filled with bulk SQL after its first 10 joined through the protocol:
+${populated || 'not measured'}). After ${d.warmUp} of each as a warm-up, ${d.rounds} rounds of ${d.perRound} of each per side, the
+two sides taking turns request by request, so that a burst of noise on this shared machine hits
+both alike. Timed rounds, and the machine's 1-minute load average before → after them (2 is
+both cores busy): ${timed || 'not measured'}.
+
+- **a domain's page**: \`GET /domains/anonymous/{name}\`, \`GET …/members\` (first page, the
+  default \`limit\` ${CONSOLE_MEMBERS_PAGE}) and \`GET …/events?limit=20\`, in parallel as the page makes them,
+  timed until the last answer. The bulk fill writes no events: both domains' logs hold their
+  first joins, and the newest 20 are read by the (domain, id) index whatever the log's length.
+- **page from the middle**: \`GET …/members\` with the cursor of the member in the middle of the
+  domain in GUID order.
+- **domains search by member GUID**: \`GET /domains?member={guid}\`, each search of another member
+  (in the large domain, members spread at random over it), found in its one domain.
+- **dashboard**: \`GET /stats\` (domains, members and the last 15 minutes' activity) with the
+  large domain present, against \`GET /domains/anonymous/{small}\`, a plain read of one domain,
+  as the floor.
+
+The target is the large domain within ${TARGETS.largeVsSmall}× of the small one, and the dashboard within
+${TARGETS.largeVsSmall}× of the floor. A page of the small domain holds its 10 members at most (fewer from its
+middle) where the large one's holds ${CONSOLE_MEMBERS_PAGE}, which is part of what the listings' ratios compare.
+\`node --import tsx bench/console-explain.ts\` shows where the time goes by domain size: the page
+from the middle with \`limit\` 4 on both domains (equal pages), and the plans and direct times of
+the queries of a domain's page, the members list and the search by member.
+
+${consoleTable(figures)}
 
 `;
 }
@@ -469,6 +568,9 @@ function skippedNotes(figures: Figures): string {
     ...(figures.household ?? [])
       .filter((db) => 'skipped' in db)
       .map((db) => `- ${db.name}, household devices: not measured — ${'skipped' in db ? db.skipped : ''}`),
+    ...(figures.console ?? [])
+      .filter((db) => 'skipped' in db)
+      .map((db) => `- ${db.name}, console: not measured — ${'skipped' in db ? db.skipped : ''}`),
     ...(figures.entitlements?.databases ?? [])
       .filter((db) => 'skipped' in db)
       .map((db) => `- ${db.name}, entitlement API: not measured — ${'skipped' in db ? db.skipped : ''}`),
@@ -495,6 +597,9 @@ export function summary(figures: Figures): string {
       : []),
     ...(figures.household
       ? ['Household devices: member listing and removal by domain size', householdTable(figures), '']
+      : []),
+    ...(figures.console
+      ? ['Console: what its pages ask of the admin API by domain size', consoleTable(figures), '']
       : []),
     ...(figures.entitlements
       ? ['Entitlement API: authorize and logout next to a trivial fastify route', entitlementTable(figures), '']
@@ -617,12 +722,12 @@ export function markdown(figures: Figures): string {
 <!-- Generated by \`npm run bench\` (bench/run.ts). Do not edit by hand: run it again. -->
 
 Domain join throughput and latency of the DRM domain server and its household operations'
-latency by domain size, and authorize and logout throughput of the entitlement API, measured through HTTP against \`domus serve\` running in its
+latency by domain size, what the operator console's pages ask of the admin API by domain size, and authorize and logout throughput of the entitlement API, measured through HTTP against \`domus serve\` running in its
 own process; the server's start-up time and memory; and what Prometheus metrics cost.
 
 ${runTable(f)}
 
-${figures.parts.includes('domains') ? domainSections(figures) : ''}${figures.household ? householdSection(figures) : ''}${figures.entitlements ? entitlementSection(figures) : ''}${figures.startup ? startupSection(figures) : ''}${figures.metrics ? metricsSection(figures) : ''}## References
+${figures.parts.includes('domains') ? domainSections(figures) : ''}${figures.household ? householdSection(figures) : ''}${figures.console ? consoleSection(figures) : ''}${figures.entitlements ? entitlementSection(figures) : ''}${figures.startup ? startupSection(figures) : ''}${figures.metrics ? metricsSection(figures) : ''}## References
 
 ${referenceTable(figures)}
 ${skippedNotes(figures)}

@@ -1,13 +1,13 @@
 /**
  * `npm run bench`: domain join throughput and latency through HTTP on SQLite and PostgreSQL,
  * the crypto floor and a plain node:http reference; the household's member listing and removal
- * by domain size; the entitlement API's authorize and logout
+ * by domain size; what the operator console's pages ask of the admin API by domain size; the entitlement API's authorize and logout
  * next to a trivial fastify route; start-up time and memory, compiled and through tsx; what Prometheus metrics cost authorize and join; in one run. Prints the tables and writes docs/benchmarks.md
  * (and the raw figures to bench/results/latest.json).
  *
  * Options (for working on the benchmark; a published run uses none):
- *   --only=entitlements  run only these parts (comma-separated: domains, household, entitlements, startup,
- *                        metrics); a partial
+ *   --only=entitlements  run only these parts (comma-separated: domains, household, console, entitlements,
+ *                        startup, metrics); a partial
  *                        run writes its Markdown to bench/results/latest.md, not docs/
  *   --profile            CPU-profile each server child into bench/results/profiles/<database>/
  *   --databases=sqlite   measure only these databases (comma-separated: sqlite, postgres)
@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createPostgres, createSqlite, type TestDatabase } from '../test/support/databases.js';
+import { CONSOLE_DEFAULTS, type ConsoleResult, measureConsole } from './console.js';
 import { type CpuUse, cpuMeter } from './cpu.js';
 import { measureFloor } from './crypto-floor.js';
 import { type Measured, measureEntitlements, measureFastify } from './entitlements.js';
@@ -40,7 +41,7 @@ const POSTGRES_URL = process.env.DOMUS_BENCH_DATABASE_URL ?? 'postgres://postgre
 
 const { values: options } = parseArgs({
   options: {
-    only: { type: 'string', default: 'domains,household,entitlements,startup,metrics' },
+    only: { type: 'string', default: 'domains,household,console,entitlements,startup,metrics' },
     profile: { type: 'boolean', default: false },
     databases: { type: 'string', default: 'sqlite,postgres' },
     members: { type: 'string', default: process.env.DOMUS_BENCH_MEMBERS ?? '1000000' },
@@ -48,7 +49,7 @@ const { values: options } = parseArgs({
   },
 });
 
-const PARTS = ['domains', 'household', 'entitlements', 'startup', 'metrics'] as const;
+const PARTS = ['domains', 'household', 'console', 'entitlements', 'startup', 'metrics'] as const;
 const STARTUP_ROUNDS = 7;
 const parts = new Set(options.only.split(',').map((part) => part.trim()));
 for (const part of parts) {
@@ -156,6 +157,26 @@ async function measureHouseholdDatabase(
   }
 }
 
+/** The console's admin API calls on a fresh database of its own, a server of its own. */
+async function measureConsoleDatabase(
+  name: DatabaseFigures['name'],
+  database: TestDatabase,
+): Promise<{ name: DatabaseFigures['name'] } & ConsoleResult> {
+  const profileDir = options.profile
+    ? path.join(REPO_ROOT, 'bench', 'results', 'profiles', `console-${name.toLowerCase()}`)
+    : undefined;
+  const server = await startDomus({ databaseUrl: database.url, cpuProfileDir: profileDir, env: DOMAIN_LIMITS });
+  log(`${name}: console, domus serve at ${server.url} (pid ${server.pid})`);
+  try {
+    return {
+      name,
+      ...(await measureConsole(server, database.target, { ...CONSOLE_DEFAULTS, members: settings.members, log })),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
 /** The entitlement API on a fresh database of its own, with the demo data and a master key the benchmark knows. */
 async function measureEntitlementDatabase(
   name: DatabaseFigures['name'],
@@ -242,6 +263,15 @@ async function main(): Promise<void> {
     );
   }
 
+  let consolePages: Figures['console'];
+  if (parts.has('console')) {
+    consolePages = await eachDatabase<NonNullable<Figures['console']>[number]>(
+      wanted,
+      measureConsoleDatabase,
+      (name, skipped) => ({ name, skipped }),
+    );
+  }
+
   let entitlements: EntitlementFigures | undefined;
   if (parts.has('entitlements')) {
     // The reference is measured before, between and after the databases' rows: the median of
@@ -307,6 +337,7 @@ async function main(): Promise<void> {
     floors,
     databases,
     household,
+    console: consolePages,
     entitlements,
     startup,
     metrics,
