@@ -2,9 +2,8 @@
  * A domain's members, a page at a time: GUID, the label the device gave itself, machine slot,
  * first and last seen, and a removal in two steps (a committed leave of that registration).
  */
-import { useState } from 'preact/hooks';
 import { api, seg } from '../api';
-import { useSubmit } from '../ui/form';
+import { ConfirmButton } from '../ui/confirm';
 import { Time } from '../ui/layout';
 import { ListState, type Paged, Pager } from '../ui/paged';
 
@@ -50,7 +49,15 @@ export function DomainMembers(props: { base: string; members: Paged<Member>; onC
                   <Time iso={member.lastSeen} />
                 </td>
                 <td>
-                  <RemoveMember base={props.base} member={member} onRemoved={props.onChanged} />
+                  <ConfirmButton
+                    label="Remove"
+                    what={member.label ?? member.guid}
+                    confirm="Confirm removal"
+                    action={async () => {
+                      await api.delete(`${props.base}/members/${seg(member.guid)}`);
+                      props.onChanged();
+                    }}
+                  />
                 </td>
               </tr>
             ))}
@@ -59,42 +66,5 @@ export function DomainMembers(props: { base: string; members: Paged<Member>; onC
       )}
       <Pager paged={props.members} label="Members" />
     </section>
-  );
-}
-
-function RemoveMember(props: { base: string; member: Member; onRemoved(): void }) {
-  const [confirming, setConfirming] = useState(false);
-  const submission = useSubmit(async () => {
-    await api.delete(`${props.base}/members/${seg(props.member.guid)}`);
-    props.onRemoved();
-  });
-  const who = props.member.label ?? props.member.guid;
-  if (!confirming) {
-    return (
-      <button type="button" onClick={() => setConfirming(true)} aria-label={`Remove ${who}`}>
-        Remove
-      </button>
-    );
-  }
-  return (
-    <span class="confirm">
-      <button
-        type="button"
-        class="danger"
-        onClick={submission.run}
-        disabled={submission.busy}
-        aria-label={`Confirm removal of ${who}`}
-      >
-        Confirm removal
-      </button>
-      <button type="button" onClick={() => setConfirming(false)}>
-        Cancel
-      </button>
-      {submission.error && (
-        <span class="error" role="alert">
-          {submission.error.message}
-        </span>
-      )}
-    </span>
   );
 }

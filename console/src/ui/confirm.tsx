@@ -1,6 +1,6 @@
 /**
  * A destructive action in two steps: the first button asks, the second (with what will happen
- * said beside it) does it. As the removal of a domain member (pages/domain.tsx).
+ * said beside it) does it. As the removal of a domain member (pages/domain-members.tsx).
  */
 import { useState } from 'preact/hooks';
 import { useSubmit } from './form';
