@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { ConsoleSessions, SESSION_IDLE_MS, SESSION_MAX_MS } from '../src/console/sessions.js';
+import { AdminGuard } from '../src/platform/http/admin.js';
 import { browserSkipReason, launchBrowser } from './support/browser.js';
 import { checkPage, openPage, signedIn } from './support/console.js';
 import { type TestDatabase, testDatabases } from './support/databases.js';
@@ -219,7 +220,10 @@ for (const kind of testDatabases()) {
     });
 
     it('ends a session after an hour unused or twelve hours in all', async () => {
-      const sessions = new ConsoleSessions(server.domus.storage);
+      const sessions = new ConsoleSessions(
+        server.domus.storage,
+        new AdminGuard(server.adminToken, null).fingerprint('console-session'),
+      );
       const start = Date.now() - SESSION_MAX_MS - 1000;
       const { id } = await sessions.create('admin-token', start);
       // Used every 50 minutes: never idle for an hour, still over at twelve hours.
@@ -236,6 +240,27 @@ for (const kind of testDatabases()) {
         .where('expires_at', '<=', Date.now())
         .executeTakeFirstOrThrow();
       assert.equal(Number(expired.n), 0, 'purged');
+    });
+
+    it('holds a session in every process sharing the database, and ends it when the admin token changes', async () => {
+      const { cookie } = await signIn();
+      const sameToken = await startTestServer(db, {
+        DOMUS_MASTER_KEY: server.domus.secrets.masterKey.toString('base64'),
+        DOMUS_ADMIN_TOKEN: server.adminToken,
+      });
+      const newToken = await startTestServer(db, {
+        DOMUS_MASTER_KEY: server.domus.secrets.masterKey.toString('base64'),
+        DOMUS_ADMIN_TOKEN: 'a-rotated-admin-token-of-the-test',
+      });
+      try {
+        const domains = (url: string) => fetch(`${url}/admin/v1/domains`, { headers: { cookie } });
+        assert.equal((await domains(sameToken.url)).status, 200, 'another process knows the session');
+        assert.equal((await domains(newToken.url)).status, 401, 'a new admin token ends the old one’s sessions');
+        assert.equal((await fetch(`${newToken.url}/console/session`, { headers: { cookie } })).status, 401);
+      } finally {
+        await sameToken.close();
+        await newToken.close();
+      }
     });
 
     it('puts the security headers on every console response', async () => {

@@ -30,7 +30,7 @@ export interface Console {
 }
 
 export async function mountConsole(app: HttpServer, deps: ConsoleDeps): Promise<Console> {
-  const sessions = new ConsoleSessions(deps.storage);
+  const sessions = new ConsoleSessions(deps.storage, deps.guard.fingerprint('console-session'));
   const password = new OperatorPassword(deps.storage);
   const assets = deps.assets === undefined ? loadConsoleAssets() : deps.assets;
   const sessionOf = async (request: FastifyRequest): Promise<ConsoleSession | null> => {

@@ -3,7 +3,8 @@
  * SESSION_IDLE_MS without use or SESSION_MAX_MS in all. Rows live in the database so every
  * process knows every session; a row holds the SHA-256 of the cookie's id, never the id itself,
  * so a read of the table signs nobody in. Each session has its own CSRF token, which the console
- * sends back in `X-CSRF-Token` with every change.
+ * sends back in `X-CSRF-Token` with every change. A session signed in with the admin token holds
+ * a fingerprint of it and ends when the token changes (a restart with a new DOMUS_ADMIN_TOKEN).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Storage } from '../platform/storage/database.js';
@@ -22,7 +23,11 @@ export interface ConsoleSession {
 }
 
 export class ConsoleSessions {
-  constructor(private readonly storage: Pick<Storage, 'db'>) {}
+  constructor(
+    private readonly storage: Pick<Storage, 'db'>,
+    /** The admin token's fingerprint: sessions it signed in end when the token changes. */
+    private readonly adminTokenTag: string,
+  ) {}
 
   /** A new session: its cookie id (given only to the browser) and the session itself. */
   async create(credential: Credential, now = Date.now()): Promise<{ id: string; session: ConsoleSession }> {
@@ -34,6 +39,7 @@ export class ConsoleSessions {
         id_hash: hashOf(id),
         csrf_token: session.csrfToken,
         credential,
+        credential_tag: credential === 'admin-token' ? this.adminTokenTag : '',
         created_at: now,
         last_used_at: now,
         expires_at: Math.min(now + SESSION_IDLE_MS, now + SESSION_MAX_MS),
@@ -48,10 +54,11 @@ export class ConsoleSessions {
     const idHash = hashOf(id);
     const row = await this.storage.db
       .selectFrom('console_sessions')
-      .select(['csrf_token', 'credential', 'created_at', 'last_used_at', 'expires_at'])
+      .select(['csrf_token', 'credential', 'credential_tag', 'created_at', 'last_used_at', 'expires_at'])
       .where('id_hash', '=', idHash)
       .executeTakeFirst();
     if (!row || Number(row.expires_at) <= now) return null;
+    if (row.credential === 'admin-token' && row.credential_tag !== this.adminTokenTag) return null;
     let expiresAt = Number(row.expires_at);
     if (now - Number(row.last_used_at) >= TOUCH_EVERY_MS) {
       expiresAt = Math.min(now + SESSION_IDLE_MS, Number(row.created_at) + SESSION_MAX_MS);

@@ -86,6 +86,14 @@ export class AdminGuard {
     this.#sessions = check;
   }
 
+  /**
+   * A fingerprint of the admin token for `purpose`: equal while the token is, and telling nothing
+   * of it (a hash of its hash). The console marks its sessions with it, so a new token ends them.
+   */
+  fingerprint(purpose: string): string {
+    return createHash('sha256').update(`${purpose}\n`).update(this.#expected).digest('base64url').slice(0, 22);
+  }
+
   /** Whether `given` is the admin token, in constant time. */
   isAdminToken(given: string): boolean {
     return given !== '' && timingSafeEqual(digest(given), this.#expected);

@@ -278,6 +278,8 @@ export interface ConsoleSessionTable {
   csrf_token: string;
   /** What signed in: 'admin-token' or 'password'. */
   credential: string;
+  /** For 'admin-token': a fingerprint of that token (AdminGuard.fingerprint), else ''. */
+  credential_tag: Generated<string>;
   created_at: number;
   last_used_at: number;
   expires_at: number;

@@ -10,6 +10,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('id_hash', 'text', (c) => c.primaryKey())
     .addColumn('csrf_token', 'text', (c) => c.notNull())
     .addColumn('credential', 'text', (c) => c.notNull())
+    // A fingerprint of the admin token that signed in: a new token ends the old one's sessions.
+    .addColumn('credential_tag', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('last_used_at', 'bigint', (c) => c.notNull())
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
