@@ -10,28 +10,14 @@
  *
  *   node --import tsx bench/console-explain.ts [--databases=sqlite,postgres] [--members=N]
  */
-import { parseArgs } from 'node:util';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { createPostgres, createSqlite, type TestDatabase } from '../test/support/databases.js';
+import type { TestDatabase } from '../test/support/databases.js';
+import { forEachDatabase, LARGE, out, SMALL, setUpDomains } from './explain-rig.js';
 import { direct } from './household.js';
 import { percentile } from './load.js';
-import { individualizeMany, joinAll, joinOnce } from './machines.js';
-import { populate } from './populate.js';
-import { type DomusServer, startDomus } from './server-process.js';
+import type { DomusServer } from './server-process.js';
 
-const { values: options } = parseArgs({
-  options: {
-    databases: { type: 'string', default: 'sqlite,postgres' },
-    members: { type: 'string', default: process.env.DOMUS_BENCH_MEMBERS ?? '1000000' },
-  },
-});
-const MEMBERS = Number(options.members);
-const POSTGRES_URL = process.env.DOMUS_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const SMALL = 'explain-small';
-const LARGE = 'explain-large';
-const LIMIT = '1000000/s,1000000';
-const out = (line = '') => process.stdout.write(`${line}\n`);
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
 
 interface Facts {
@@ -44,23 +30,7 @@ interface Facts {
 }
 
 async function setUp(database: TestDatabase): Promise<{ server: DomusServer; facts: Record<string, Facts> }> {
-  const server = await startDomus({
-    databaseUrl: database.url,
-    env: {
-      DOMUS_DOMAIN_CREATE_LIMIT_MACHINE: LIMIT,
-      DOMUS_DOMAIN_CREATE_LIMIT_ADDRESS: LIMIT,
-      DOMUS_DOMAIN_JOIN_LIMIT_MACHINE: LIMIT,
-      DOMUS_DOMAIN_JOIN_LIMIT_ADDRESS: LIMIT,
-    },
-  });
-  const machines = await individualizeMany(server.url, 20);
-  for (const [i, domain] of [SMALL, LARGE].entries()) {
-    const mine = machines.slice(i * 10, i * 10 + 10);
-    await joinOnce(server.url, mine[0] as (typeof mine)[number], domain);
-    await joinAll(server.url, mine.slice(1), domain);
-  }
-  const filled = await populate(database.target, LARGE, MEMBERS - 10);
-  out(`populated ${LARGE} to ${filled.memberCount.toLocaleString('en')} in ${(filled.elapsedMs / 1000).toFixed(1)} s`);
+  const { server } = await setUpDomains(database);
   const db = await direct(database.target);
   const facts: Record<string, Facts> = {};
   try {
@@ -237,21 +207,13 @@ function report(name: string, times: Record<string, number[]>, digits: number): 
   );
 }
 
-const wanted = new Set(options.databases.split(',').map((d) => d.trim()));
-for (const kind of ['sqlite', 'postgres'] as const) {
-  if (!wanted.has(kind)) continue;
-  out(`\n## ${kind}, ${MEMBERS.toLocaleString('en')} members\n`);
-  const database = kind === 'sqlite' ? await createSqlite() : await createPostgres(POSTGRES_URL);
+await forEachDatabase(async (database) => {
+  const { server, facts } = await setUp(database);
   try {
-    const { server, facts } = await setUp(database);
-    try {
-      await httpMiddlePage(server, facts);
-      if (database.target.kind === 'postgres') await explainPostgres(database.target.url, facts);
-      else explainSqlite(database.target.file, facts);
-    } finally {
-      await server.stop();
-    }
+    await httpMiddlePage(server, facts);
+    if (database.target.kind === 'postgres') await explainPostgres(database.target.url, facts);
+    else explainSqlite(database.target.file, facts);
   } finally {
-    await database.drop();
+    await server.stop();
   }
-}
+});

@@ -11,28 +11,14 @@
  *
  *   node --import tsx bench/household-explain.ts [--databases=sqlite,postgres] [--members=N]
  */
-import { parseArgs } from 'node:util';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { createPostgres, createSqlite, type TestDatabase } from '../test/support/databases.js';
+import type { TestDatabase } from '../test/support/databases.js';
 import { domainRequest, type TestMachine } from '../test/support/machines.js';
+import { forEachDatabase, LARGE, MEMBERS, out, SMALL, setUpDomains } from './explain-rig.js';
 import { josePost, percentile, runLoad } from './load.js';
-import { individualizeMany, joinAll, joinOnce } from './machines.js';
-import { populate } from './populate.js';
-import { type DomusServer, startDomus } from './server-process.js';
+import type { DomusServer } from './server-process.js';
 
-const { values: options } = parseArgs({
-  options: {
-    databases: { type: 'string', default: 'sqlite,postgres' },
-    members: { type: 'string', default: process.env.DOMUS_BENCH_MEMBERS ?? '1000000' },
-  },
-});
-const MEMBERS = Number(options.members);
-const POSTGRES_URL = process.env.DOMUS_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const SMALL = 'explain-small';
-const LARGE = 'explain-large';
-const LIMIT = '1000000/s,1000000';
-const out = (line = '') => process.stdout.write(`${line}\n`);
 const median = (values: number[]) =>
   percentile(
     [...values].sort((a, b) => a - b),
@@ -40,26 +26,8 @@ const median = (values: number[]) =>
   );
 
 async function setUp(database: TestDatabase): Promise<{ server: DomusServer; remover: Record<string, TestMachine> }> {
-  const server = await startDomus({
-    databaseUrl: database.url,
-    env: {
-      DOMUS_DOMAIN_CREATE_LIMIT_MACHINE: LIMIT,
-      DOMUS_DOMAIN_CREATE_LIMIT_ADDRESS: LIMIT,
-      DOMUS_DOMAIN_JOIN_LIMIT_MACHINE: LIMIT,
-      DOMUS_DOMAIN_JOIN_LIMIT_ADDRESS: LIMIT,
-    },
-  });
-  const machines = await individualizeMany(server.url, 20);
-  const remover: Record<string, TestMachine> = {};
-  for (const [i, domain] of [SMALL, LARGE].entries()) {
-    const mine = machines.slice(i * 10, i * 10 + 10);
-    await joinOnce(server.url, mine[0] as TestMachine, domain);
-    await joinAll(server.url, mine.slice(1), domain);
-    remover[domain] = mine[0] as TestMachine;
-  }
-  const filled = await populate(database.target, LARGE, MEMBERS - 10);
-  out(`populated ${LARGE} to ${filled.memberCount.toLocaleString('en')} in ${(filled.elapsedMs / 1000).toFixed(1)} s`);
-  return { server, remover };
+  const { server, first } = await setUpDomains(database);
+  return { server, remover: first };
 }
 
 /** Median latency of the members operation (first page) by domain and limit, in alternating rounds. */
@@ -298,21 +266,13 @@ function explainSqlite(file: string, remover: Record<string, TestMachine>): void
   }
 }
 
-const wanted = new Set(options.databases.split(',').map((d) => d.trim()));
-for (const kind of ['sqlite', 'postgres'] as const) {
-  if (!wanted.has(kind)) continue;
-  out(`\n## ${kind}, ${MEMBERS.toLocaleString('en')} members\n`);
-  const database = kind === 'sqlite' ? await createSqlite() : await createPostgres(POSTGRES_URL);
+await forEachDatabase(async (database) => {
+  const { server, remover } = await setUp(database);
   try {
-    const { server, remover } = await setUp(database);
-    try {
-      await httpListing(server, remover);
-      if (database.target.kind === 'postgres') await explainPostgres(database.target.url, remover);
-      else explainSqlite(database.target.file, remover);
-    } finally {
-      await server.stop();
-    }
+    await httpListing(server, remover);
+    if (database.target.kind === 'postgres') await explainPostgres(database.target.url, remover);
+    else explainSqlite(database.target.file, remover);
   } finally {
-    await database.drop();
+    await server.stop();
   }
-}
+});
