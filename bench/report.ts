@@ -3,7 +3,7 @@ import { CONSOLE_DEFAULTS, CONSOLE_MEMBERS_PAGE, type ConsoleKind, type ConsoleR
 import type { CpuUse } from './cpu.js';
 import type { FloorResult } from './crypto-floor.js';
 import type { EntitlementResult, Measured } from './entitlements.js';
-import { HOUSEHOLD_DEFAULTS, type HouseholdResult, type LatencyFigure, PAGE } from './household.js';
+import { HOUSEHOLD_DEFAULTS, type HouseholdResult, PAGE } from './household.js';
 import type { LoadResult } from './load.js';
 import {
   type CostFigure,
@@ -139,27 +139,48 @@ export function throughputTable(figures: Figures): string {
   );
 }
 
+/** A timing of the large-against-small tables: samples, median, and a high percentile. */
+type Timing<K extends 'p95Ms' | 'p99Ms'> = { count: number; p50Ms: number } & Record<K, number>;
+
+/**
+ * The two rows of one comparison: the reference, then the measured one with its p50 and high
+ * percentile (`tail`) ratios to the reference and their verdicts against the large ÷ small target.
+ */
+function comparedRows<K extends 'p95Ms' | 'p99Ms'>(
+  lead: string[],
+  reference: { cells: string[]; figure: Timing<K> },
+  measured: { cells: string[]; figure: Timing<K> },
+  tail: K,
+): string[][] {
+  const p50 = measured.figure.p50Ms / reference.figure.p50Ms;
+  const high = measured.figure[tail] / reference.figure[tail];
+  const name = tail === 'p95Ms' ? 'p95' : 'p99';
+  const timing = (figure: Timing<K>) => [int(figure.count), ms(figure.p50Ms), ms(figure[tail])];
+  return [
+    [...lead, ...reference.cells, ...timing(reference.figure), '1', ''],
+    [
+      ...lead,
+      ...measured.cells,
+      ...timing(measured.figure),
+      `${ratio(p50)} / ${ratio(high)}`,
+      `p50 ${verdict(p50 <= TARGETS.largeVsSmall)}, ${name} ${verdict(high <= TARGETS.largeVsSmall)}`,
+    ],
+  ];
+}
+
 export function scaleTable(figures: Figures): string {
   const rows: string[][] = [];
   for (const db of figures.databases) {
     const scale = db.scale;
     if (!scale) continue;
-    const p50 = scale.large.p50Ms / scale.small.p50Ms;
-    const p99 = scale.large.p99Ms / scale.small.p99Ms;
-    for (const [figure, compare] of [
-      [scale.small, false],
-      [scale.large, true],
-    ] as const) {
-      rows.push([
-        db.name,
-        int(figure.members),
-        int(figure.count),
-        ms(figure.p50Ms),
-        ms(figure.p99Ms),
-        compare ? `${ratio(p50)} / ${ratio(p99)}` : '1',
-        compare ? `p50 ${verdict(p50 <= TARGETS.largeVsSmall)}, p99 ${verdict(p99 <= TARGETS.largeVsSmall)}` : '',
-      ]);
-    }
+    rows.push(
+      ...comparedRows(
+        [db.name],
+        { cells: [int(scale.small.members)], figure: scale.small },
+        { cells: [int(scale.large.members)], figure: scale.large },
+        'p99Ms',
+      ),
+    );
   }
   return table(
     [
@@ -185,25 +206,14 @@ export function householdTable(figures: Figures): string {
   for (const db of figures.household ?? []) {
     if ('skipped' in db) continue;
     for (const [kind, operation] of operations) {
-      const small: LatencyFigure = db.small[kind];
-      const large: LatencyFigure = db.large[kind];
-      const p50 = large.p50Ms / small.p50Ms;
-      const p95 = large.p95Ms / small.p95Ms;
-      for (const [members, figure, compare] of [
-        [db.small.members, small, false],
-        [db.large.members, large, true],
-      ] as const) {
-        rows.push([
-          db.name,
-          operation,
-          int(members),
-          int(figure.count),
-          ms(figure.p50Ms),
-          ms(figure.p95Ms),
-          compare ? `${ratio(p50)} / ${ratio(p95)}` : '1',
-          compare ? `p50 ${verdict(p50 <= TARGETS.largeVsSmall)}, p95 ${verdict(p95 <= TARGETS.largeVsSmall)}` : '',
-        ]);
-      }
+      rows.push(
+        ...comparedRows(
+          [db.name, operation],
+          { cells: [int(db.small.members)], figure: db.small[kind] },
+          { cells: [int(db.large.members)], figure: db.large[kind] },
+          'p95Ms',
+        ),
+      );
     }
   }
   return table(
@@ -279,23 +289,14 @@ export function consoleTable(figures: Figures): string {
     if ('skipped' in db) continue;
     for (const [kind, operation, referenceLabel, measuredLabel] of operations) {
       const { reference, measured } = db.pairs[kind];
-      const p50 = measured.p50Ms / reference.p50Ms;
-      const p99 = measured.p99Ms / reference.p99Ms;
-      for (const [against, figure, compare] of [
-        [referenceLabel, reference, false],
-        [measuredLabel.replace('N', int(db.large)), measured, true],
-      ] as const) {
-        rows.push([
-          db.name,
-          operation,
-          against,
-          int(figure.count),
-          ms(figure.p50Ms),
-          ms(figure.p99Ms),
-          compare ? `${ratio(p50)} / ${ratio(p99)}` : '1',
-          compare ? `p50 ${verdict(p50 <= TARGETS.largeVsSmall)}, p99 ${verdict(p99 <= TARGETS.largeVsSmall)}` : '',
-        ]);
-      }
+      rows.push(
+        ...comparedRows(
+          [db.name, operation],
+          { cells: [referenceLabel], figure: reference },
+          { cells: [measuredLabel.replace('N', int(db.large))], figure: measured },
+          'p99Ms',
+        ),
+      );
     }
   }
   return table(
