@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { formerMember, markFormerMembers } from '../src/domains/former-members.js';
 import { type TestDatabase, testDatabases } from './support/databases.js';
 import { domainRequest, individualize, post, protocolUrl, type TestMachine } from './support/machines.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -295,18 +296,17 @@ for (const kind of testDatabases()) {
         const name = 'ls-former';
         await join(await individualize(server.url), name);
         const id = await domainId(name);
-        const { store } = server.domus.domains.deps;
         const db = server.domus.storage.db;
         const now = Date.now();
-        await store.markFormerMembers(db, id, ['old-guid'], 'removed', now - 91 * DAY_MS);
-        await store.markFormerMembers(db, id, ['recent-guid'], 'evicted', now - 89 * DAY_MS);
+        await markFormerMembers(db, id, ['old-guid'], 'removed', now - 91 * DAY_MS);
+        await markFormerMembers(db, id, ['recent-guid'], 'evicted', now - 89 * DAY_MS);
 
         await bare.domus.purge();
-        assert.equal(await store.formerMember(db, id, 'old-guid'), 'removed', 'retention off keeps them');
+        assert.equal(await formerMember(db, id, 'old-guid'), 'removed', 'retention off keeps them');
 
         await server.domus.purge();
-        assert.equal(await store.formerMember(db, id, 'old-guid'), undefined);
-        assert.equal(await store.formerMember(db, id, 'recent-guid'), 'evicted');
+        assert.equal(await formerMember(db, id, 'old-guid'), undefined);
+        assert.equal(await formerMember(db, id, 'recent-guid'), 'evicted');
       });
     });
   });

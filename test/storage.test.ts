@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { DomainError } from '../src/domains/errors.js';
+import { addKey, destroyExpiredKeys, listKeys, saveCertificate } from '../src/domains/key-rows.js';
 import { machinesMatch } from '../src/domains/machine-id.js';
 import { LAST_SEEN_RESOLUTION_MS, type RejoinAttempt, retainedKeys } from '../src/domains/rejoin-query.js';
+import { hasSeenMessage, purgeMessages, recordMessage } from '../src/domains/seen-messages.js';
 import { DomainStore } from '../src/domains/store.js';
 import { newP256KeyPair } from '../src/platform/crypto/p256.js';
 import { SealError, Sealer } from '../src/platform/crypto/sealing.js';
@@ -98,7 +100,7 @@ for (const kind of testDatabases()) {
       const domain = await store.findDomain(storage.db, 'anonymous', 'keys');
       assert.ok(domain);
       for (const version of [2, 1]) {
-        await store.addKey(storage.db, domain.id, {
+        await addKey(storage.db, domain.id, {
           version,
           publicKeySpki: Buffer.from([version]),
           sealedPrivate: `sealed-${version}`,
@@ -107,8 +109,8 @@ for (const kind of testDatabases()) {
           createdAt: version,
         });
       }
-      await store.saveCertificate(storage.db, domain.id, 2, Buffer.from('cert'), 1234);
-      const keys = await store.listKeys(storage.db, domain.id);
+      await saveCertificate(storage.db, domain.id, 2, Buffer.from('cert'), 1234);
+      const keys = await listKeys(storage.db, domain.id);
       assert.deepEqual(
         keys.map((k) => [k.version, k.certificate?.toString() ?? null, k.certificateNotBefore]),
         [
@@ -119,16 +121,16 @@ for (const kind of testDatabases()) {
     });
 
     it('remembers message ids for the replay window', async () => {
-      await store.recordMessage(storage.db, 'g', 'message-id-0001', 1000, 0);
-      assert.equal(await store.hasSeenMessage(storage.db, 'g', 'message-id-0001', 0), true);
-      assert.equal(await store.hasSeenMessage(storage.db, 'g', 'message-id-0001', 2000), false);
+      await recordMessage(storage.db, 'g', 'message-id-0001', 1000, 0);
+      assert.equal(await hasSeenMessage(storage.db, 'g', 'message-id-0001', 0), true);
+      assert.equal(await hasSeenMessage(storage.db, 'g', 'message-id-0001', 2000), false);
       await assert.rejects(
-        transaction(storage, (trx) => store.recordMessage(trx, 'g', 'message-id-0001', 1500, 0)),
+        transaction(storage, (trx) => recordMessage(trx, 'g', 'message-id-0001', 1500, 0)),
         (error: Error) => error instanceof DomainError && error.errorName === 'REQ_REPLAYED',
       );
       // Older than the window: the id may be used again.
-      await store.recordMessage(storage.db, 'g', 'message-id-0001', 5000, 2000);
-      assert.equal(await store.purgeMessages(storage.db, 6000), 1);
+      await recordMessage(storage.db, 'g', 'message-id-0001', 5000, 2000);
+      assert.equal(await purgeMessages(storage.db, 6000), 1);
     });
 
     it('reads a re-join in one query and records it in one statement', async () => {
@@ -138,7 +140,7 @@ for (const kind of testDatabases()) {
       const machine = await store.addMachine(storage.db, domain.id, components, 5);
       await store.addRegistration(storage.db, domain.id, { guid: 'guid-r', machineRow: machine, label: undefined }, 5);
       for (const version of [1, 2]) {
-        await store.addKey(storage.db, domain.id, {
+        await addKey(storage.db, domain.id, {
           version,
           publicKeySpki: Buffer.from([version]),
           sealedPrivate: `sealed-${version}`,
@@ -162,9 +164,9 @@ for (const kind of testDatabases()) {
       assert.equal(stranger?.keys.length, 2);
       assert.equal(await store.findForRejoin(storage.db, 'anonymous', 'no-such-domain', 'guid-r'), undefined);
 
-      await store.recordMessage(storage.db, 'guid-r', 'rejoin-message-01', 900, 0);
+      await recordMessage(storage.db, 'guid-r', 'rejoin-message-01', 900, 0);
       await assert.rejects(
-        store.recordMessage(storage.db, 'guid-r', 'rejoin-message-01', 950, 0),
+        recordMessage(storage.db, 'guid-r', 'rejoin-message-01', 950, 0),
         (error: Error) => error instanceof DomainError && error.errorName === 'REQ_REPLAYED',
       );
     });
@@ -176,7 +178,7 @@ for (const kind of testDatabases()) {
       const machine = await store.addMachine(storage.db, domain.id, components, 5);
       await store.addRegistration(storage.db, domain.id, { guid: 'member', machineRow: machine, label: undefined }, 5);
       const key = { publicKeySpki: Buffer.from([1]), sealedPrivate: 's', certificate: Buffer.from('c'), createdAt: 1 };
-      await store.addKey(storage.db, domain.id, { ...key, version: 1, certificateNotBefore: 700 });
+      await addKey(storage.db, domain.id, { ...key, version: 1, certificateNotBefore: 700 });
       const auth = (namespace: string) => ({ issuer: 'i', subject: 'u', namespace });
       let n = 0;
       const attempt = (changes: Partial<RejoinAttempt> = {}): RejoinAttempt => ({
@@ -238,7 +240,7 @@ for (const kind of testDatabases()) {
       );
       await store.updateDomain(storage.db, domain.id, { keyRolloverRequired: false }, 7);
       await refused('a key without certificate', {}, () =>
-        store.addKey(storage.db, domain.id, { ...key, version: 2, certificate: null, certificateNotBefore: null }),
+        addKey(storage.db, domain.id, { ...key, version: 2, certificate: null, certificateNotBefore: null }),
       );
     });
 
@@ -254,7 +256,7 @@ for (const kind of testDatabases()) {
       // Version 2 superseded 1 more than the retention ago, 3 superseded 2 just now: 1 is past it.
       const created = [1, now - retentionS * 1000 - 1, now - 10];
       for (const [i, createdAt] of created.entries()) {
-        await store.addKey(storage.db, domain.id, {
+        await addKey(storage.db, domain.id, {
           version: i + 1,
           publicKeySpki: Buffer.from([i]),
           sealedPrivate: `s${i}`,
@@ -264,7 +266,7 @@ for (const kind of testDatabases()) {
         });
       }
       assert.deepEqual(
-        retainedKeys(await store.listKeys(storage.db, domain.id), retentionS, now).map((k) => k.version),
+        retainedKeys(await listKeys(storage.db, domain.id), retentionS, now).map((k) => k.version),
         [2, 3],
       );
       const rejoined = await store.rejoinWithoutLock(storage.db, {
@@ -284,14 +286,14 @@ for (const kind of testDatabases()) {
         [2, 3],
         'the one-statement re-join leaves out what the retention drops',
       );
-      assert.equal(await store.destroyExpiredKeys(storage.db, now), 1);
+      assert.equal(await destroyExpiredKeys(storage.db, now), 1);
       assert.deepEqual(
-        (await store.listKeys(storage.db, domain.id)).map((k) => k.version),
+        (await listKeys(storage.db, domain.id)).map((k) => k.version),
         [2, 3],
       );
-      assert.equal(await store.destroyExpiredKeys(storage.db, now), 0, 'nothing more is due');
+      assert.equal(await destroyExpiredKeys(storage.db, now), 0, 'nothing more is due');
       await store.updateDomain(storage.db, domain.id, { keyRetentionS: null }, 6);
-      assert.equal(await store.destroyExpiredKeys(storage.db, now + 10 ** 9), 0, 'no retention: kept for ever');
+      assert.equal(await destroyExpiredKeys(storage.db, now + 10 ** 9), 0, 'no retention: kept for ever');
     });
 
     it('issue 9: re-joins an identity member without a lock only on a machine that matches its own', async () => {
@@ -302,7 +304,7 @@ for (const kind of testDatabases()) {
       const machine = await store.addMachine(storage.db, domain.id, stored, 5);
       await store.addRegistration(storage.db, domain.id, { guid: 'member', machineRow: machine, label: undefined }, 5);
       const key = { publicKeySpki: Buffer.from([1]), sealedPrivate: 's', certificate: Buffer.from('c'), createdAt: 1 };
-      await store.addKey(storage.db, domain.id, { ...key, version: 1, certificateNotBefore: 700 });
+      await addKey(storage.db, domain.id, { ...key, version: 1, certificateNotBefore: 700 });
       let n = 0;
       const attempt = (requestComponents: string[]): RejoinAttempt => ({
         mode: 'identity',
@@ -394,7 +396,7 @@ for (const kind of testDatabases()) {
           await sql`insert into domain_registrations (domain_id, guid, machine_row, first_seen, last_seen)
             values (${id}, ${`guid-${id}`}, ${machine}, 5, 5)`.execute(old.db);
           await store.updateDomain(old.db, domain.id, { memberCount: 1 }, 5);
-          await store.addKey(old.db, domain.id, {
+          await addKey(old.db, domain.id, {
             version: 1,
             publicKeySpki: Buffer.from([domain.id]),
             sealedPrivate: `sealed-${domain.id}`,
@@ -410,7 +412,7 @@ for (const kind of testDatabases()) {
               const domain = await store.findDomain(old.db, entry[0], name);
               assert.ok(domain, `${entry[0]} ${name} is missing`);
               assert.equal(domain.id, ids[i], `${entry[0]} ${name} is not where it was`);
-              const keys = await store.listKeys(old.db, domain.id);
+              const keys = await listKeys(old.db, domain.id);
               return {
                 name,
                 members: domain.memberCount,

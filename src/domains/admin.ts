@@ -8,6 +8,8 @@ import { AdminError } from '../platform/http/admin.js';
 import type { Database } from '../platform/storage/schema.js';
 import { transaction } from '../platform/storage/transaction.js';
 import { type Actor, type EventKind, listEvents, OPERATOR, recordEvent } from './events.js';
+import { markFormerMembers } from './former-members.js';
+import { listKeys } from './key-rows.js';
 import { releaseRegistration } from './leave.js';
 import {
   ANONYMOUS_DOMAIN_NAME,
@@ -86,7 +88,7 @@ export class DomainAdmin {
 
   async get(mode: Mode, name: string): Promise<DomainDetails> {
     const domain = await this.#find(this.deps.storage.db, mode, name);
-    const keys = await this.deps.store.listKeys(this.deps.storage.db, domain.id);
+    const keys = await listKeys(this.deps.storage.db, domain.id);
     const serverUrl = serverUrlOf(this.deps.publicRoot(), mode, name);
     return details(
       domain,
@@ -175,7 +177,7 @@ export class DomainAdmin {
       if (!registration) throw new AdminError(404, 'not_found', 'no such member');
       const now = Date.now();
       const machineReleased = await releaseRegistration(this.deps.store, trx, domain, registration, now);
-      await this.deps.store.markFormerMembers(trx, domain.id, [guid], 'removed', now);
+      await markFormerMembers(trx, domain.id, [guid], 'removed', now);
       const detail = { machineReleased };
       await recordEvent(trx, domain.id, { kind: 'removed', actor: OPERATOR, subject: guid, detail }, now);
       return { machineReleased };

@@ -9,6 +9,7 @@ import { DomainError } from './errors.js';
 import { isMachineId, MAX_COMPONENTS, MIN_COMPONENTS } from './machine-id.js';
 import type { MachineTokens } from './machine-tokens.js';
 import type { DomainDeps } from './policy.js';
+import { recordMessage } from './seen-messages.js';
 
 export const INDIV_JWS_TYPE = 'domus-indiv+jws';
 const MESSAGE_ID = /^[\x21-\x7e]{16,64}$/;
@@ -55,7 +56,7 @@ export async function individualize(
   const keyId = `jwk:${await calculateJwkThumbprint(jwk as JWK)}`;
   await transaction(deps.storage, async (trx) => {
     const now = Date.now();
-    await deps.store.recordMessage(trx, keyId, mid, now, now - deps.replayWindowMs);
+    await recordMessage(trx, keyId, mid, now, now - deps.replayWindowMs);
   });
   return machineTokens.issue(components, jwk as JWK);
 }

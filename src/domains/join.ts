@@ -14,6 +14,8 @@ import type { Credential } from './domain-keys.js';
 import type { DomainRequest } from './envelope.js';
 import { DomainError } from './errors.js';
 import { device, recordEvent } from './events.js';
+import { forgetFormerMember, formerMember, markFormerMembers } from './former-members.js';
+import { addKey, deleteKeys, listKeys, saveCertificate } from './key-rows.js';
 import { machinesMatch } from './machine-id.js';
 import {
   checkAuthentication,
@@ -25,6 +27,7 @@ import {
 } from './policy.js';
 import type { DomainRecord, KeyRecord } from './records.js';
 import { retainedKeys } from './rejoin-query.js';
+import { recordMessage } from './seen-messages.js';
 
 export interface JoinAnswer {
   ver: number;
@@ -41,7 +44,7 @@ export async function join(deps: DomainDeps, request: DomainRequest, target: Dom
     (await rejoin(deps, request, target.mode, name)) ??
     (await transaction(deps.storage, async (trx) => {
       const now = Date.now();
-      await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
+      await recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
       const domain = await lockOrCreate(deps, trx, target.mode, name, request.machine.guid, now);
 
       checkAuthentication(domain, request);
@@ -180,7 +183,7 @@ async function admit(
   const actor = device(guid);
   if (!existing) {
     await deps.store.addRegistration(trx, domain.id, { guid, machineRow, label: request.label }, now);
-    await deps.store.forgetFormerMember(trx, domain.id, guid);
+    await forgetFormerMember(trx, domain.id, guid);
     await recordEvent(trx, domain.id, { kind: 'joined', actor, subject: guid }, now);
     return { memberCount, released };
   }
@@ -199,7 +202,7 @@ async function admit(
  */
 async function checkStillMember(deps: DomainDeps, trx: Kysely<Database>, domain: DomainRecord, guid: string) {
   if (await deps.store.findRegistration(trx, domain.id, guid)) return;
-  const former = await deps.store.formerMember(trx, domain.id, guid);
+  const former = await formerMember(trx, domain.id, guid);
   if (former) throw new DomainError('DOM_NOT_MEMBER', `this machine was ${former} from the domain`);
 }
 
@@ -223,7 +226,7 @@ async function evictStalest(
   const stalest = await deps.store.stalestMachine(trx, domain, now - domain.evictAfterS * 1000, except);
   if (!stalest) return false;
   const guids = await deps.store.releaseMachine(trx, domain, stalest.machineRow, now);
-  await deps.store.markFormerMembers(trx, domain.id, guids, 'evicted', now);
+  await markFormerMembers(trx, domain.id, guids, 'evicted', now);
   const detail = { lastSeen: new Date(stalest.lastSeen).toISOString(), machineReleased: true };
   for (const guid of guids) {
     await recordEvent(trx, domain.id, { kind: 'evicted', actor: device(joiner), subject: guid, detail }, now);
@@ -242,10 +245,10 @@ async function currentKeys(
   serverUrl: string,
   now: number,
 ): Promise<{ keys: KeyRecord[]; rolledOver: boolean }> {
-  const stored = await deps.store.listKeys(trx, domain.id);
+  const stored = await listKeys(trx, domain.id);
   // Versions past the key retention are destroyed rather than delivered (§10.3).
   const keys = retainedKeys(stored, domain.keyRetentionS, now);
-  await deps.store.deleteKeys(
+  await deleteKeys(
     trx,
     domain.id,
     stored.filter((key) => !keys.includes(key)).map((key) => key.version),
@@ -253,7 +256,7 @@ async function currentKeys(
   const rolledOver = keys.length > 0 && domain.keyRolloverRequired;
   if (keys.length === 0 || rolledOver) {
     const next = deps.keys.generate(domain.id, (keys.at(-1)?.version ?? 0) + 1, now);
-    await deps.store.addKey(trx, domain.id, next);
+    await addKey(trx, domain.id, next);
     keys.push(next);
   }
   const current: KeyRecord[] = [];
@@ -263,13 +266,7 @@ async function currentKeys(
       continue;
     }
     const certified = await deps.keys.certify(domain, serverUrl, key, now);
-    await deps.store.saveCertificate(
-      trx,
-      domain.id,
-      key.version,
-      certified.certificate,
-      certified.certificateNotBefore,
-    );
+    await saveCertificate(trx, domain.id, key.version, certified.certificate, certified.certificateNotBefore);
     current.push(certified);
   }
   return { keys: current, rolledOver };

@@ -9,6 +9,7 @@
 import { type DomainRequest, MACHINE_GUID } from './envelope.js';
 import { DomainError } from './errors.js';
 import { device, recordEvent } from './events.js';
+import { markFormerMembers } from './former-members.js';
 import { asMember, checkNotSuspended, type DomainDeps, type DomainTarget } from './policy.js';
 import { checkRemovalLimit, recordRemoval } from './removal-limit.js';
 
@@ -78,7 +79,7 @@ export function removeMember(deps: DomainDeps, request: DomainRequest, target: D
     }
 
     const guids = await deps.store.releaseMachine(trx, domain, removed.machineRow, now);
-    await deps.store.markFormerMembers(trx, domain.id, guids, 'removed', now);
+    await markFormerMembers(trx, domain.id, guids, 'removed', now);
     await recordRemoval(trx, domain, now);
     for (const guid of guids) {
       const detail = { machineReleased: true };

@@ -19,6 +19,8 @@ import { DomainCa } from './domain-ca.js';
 import { DomainKeys } from './domain-keys.js';
 import { RequestVerifier } from './envelope.js';
 import { purgeEvents } from './events.js';
+import { purgeFormerMembers } from './former-members.js';
+import { destroyExpiredKeys } from './key-rows.js';
 import { DomainLimits, NO_LIMITS } from './limits.js';
 import { MachineTokens } from './machine-tokens.js';
 import { DomainMetrics } from './metrics.js';
@@ -26,6 +28,7 @@ import type { DomainDeps } from './policy.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { licenseServerRoutes } from './routes/license-server-routes.js';
 import { protocolRoutes } from './routes/protocol-routes.js';
+import { hasSeenMessage, purgeMessages } from './seen-messages.js';
 import { DomainStore } from './store.js';
 
 export interface DomainModule {
@@ -91,7 +94,7 @@ export async function createDomainModule(parts: {
     machineTokens,
     parts.crypto,
     parts.authTokens,
-    (guid, mid) => store.hasSeenMessage(storage.db, guid, mid, Date.now() - replayWindowMs),
+    (guid, mid) => hasSeenMessage(storage.db, guid, mid, Date.now() - replayWindowMs),
     config.timestampToleranceS,
   );
   const admin = new DomainAdmin(deps);
@@ -124,17 +127,17 @@ export async function createDomainModule(parts: {
         { prefix: '/license-server/v1' },
       );
     },
-    purgeMessages: () => store.purgeMessages(storage.db, Date.now() - replayWindowMs),
+    purgeMessages: () => purgeMessages(storage.db, Date.now() - replayWindowMs),
     purgeLimits: () => limits.purge(),
     purgeEvents: async () => {
       const retentionS = config.domainEventRetentionS;
       return retentionS === null ? 0 : purgeEvents(storage.db, Date.now() - retentionS * 1000);
     },
-    purgeKeys: () => store.destroyExpiredKeys(storage.db, Date.now()),
+    purgeKeys: () => destroyExpiredKeys(storage.db, Date.now()),
     // Former-member marks are kept as long as the events that tell of their removal.
     purgeFormerMembers: async () => {
       const retentionS = config.domainEventRetentionS;
-      return retentionS === null ? 0 : store.purgeFormerMembers(storage.db, Date.now() - retentionS * 1000);
+      return retentionS === null ? 0 : purgeFormerMembers(storage.db, Date.now() - retentionS * 1000);
     },
   };
 }

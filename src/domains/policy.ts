@@ -12,10 +12,12 @@ import type { AuthClaims } from '../platform/tokens/auth-tokens.js';
 import type { DomainKeys } from './domain-keys.js';
 import type { DomainRequest } from './envelope.js';
 import { DomainError } from './errors.js';
+import { formerMember } from './former-members.js';
 import type { JoinLimits } from './limits.js';
 import { machinesMatch } from './machine-id.js';
 import type { DomainMetrics } from './metrics.js';
 import type { DomainRecord, Mode, RegistrationRecord } from './records.js';
+import { recordMessage } from './seen-messages.js';
 import type { DomainStore } from './store.js';
 
 /** What join and leave need from the platform. */
@@ -152,7 +154,7 @@ export async function requireMember(
   const { guid, components } = request.machine;
   const registration = await deps.store.findRegistration(db, domain.id, guid);
   if (!registration) {
-    const former = await deps.store.formerMember(db, domain.id, guid);
+    const former = await formerMember(db, domain.id, guid);
     if (former) throw new DomainError('DOM_NOT_MEMBER', `this machine was ${former} from the domain`);
     throw new DomainError('DEREG_DENIED', 'this machine is not a member of the domain');
   }
@@ -184,7 +186,7 @@ export function asMember<T>(
   const name = domainNameOf(target, request);
   return transaction(deps.storage, async (trx) => {
     const now = Date.now();
-    await deps.store.recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
+    await recordMessage(trx, request.machine.guid, request.mid, now, now - deps.replayWindowMs);
     const domain = await (lock ? deps.store.lockDomain : deps.store.findDomain).call(
       deps.store,
       trx,

@@ -1,11 +1,12 @@
 /**
- * Storage of the domain server: every query on its tables, for both dialects. Callers pass the
- * transaction (or database) to run in; the domain row lock makes join and leave serial per domain.
+ * Storage of the domain server: the queries on its domains, machines and registrations, for both
+ * dialects. Key versions, former members and seen message ids have files of their own
+ * (key-rows.ts, former-members.ts, seen-messages.ts). Callers pass the transaction (or database)
+ * to run in; the domain row lock makes join and leave serial per domain.
  */
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Dialect } from '../platform/storage/database.js';
 import type { Database } from '../platform/storage/schema.js';
-import { DomainError } from './errors.js';
 import {
   type DomainRecord,
   type KeyRecord,
@@ -15,7 +16,6 @@ import {
   type RegistrationRecord,
   type RemovalLimit,
   toDomain,
-  toKey,
   toRegistration,
 } from './records.js';
 import {
@@ -25,6 +25,7 @@ import {
   rejoinInOneStatement,
   retainedKeys,
 } from './rejoin-query.js';
+import { recordMessage } from './seen-messages.js';
 
 type Db = Kysely<Database>;
 
@@ -230,7 +231,7 @@ export class DomainStore {
     if (this.dialect === 'postgres') return rejoinInOneStatement(db, attempt);
     const found = await this.findForRejoin(db, attempt.mode, attempt.name, attempt.guid, attempt.now);
     if (!found?.registration || !rejoinAllowed(found, attempt)) return undefined;
-    await this.recordMessage(db, attempt.guid, attempt.mid, attempt.now, attempt.since);
+    await recordMessage(db, attempt.guid, attempt.mid, attempt.now, attempt.since);
     await this.touch(db, found.domain.id, found.registration, attempt.now);
     return { domain: found.domain, keys: found.keys };
   }
@@ -356,137 +357,6 @@ export class DomainStore {
       firstSeen: Number(row.first_seen),
       lastSeen: Number(row.last_seen),
     }));
-  }
-
-  /** Marks GUIDs removed or evicted from a domain, so that their next call is DOM_NOT_MEMBER. */
-  async markFormerMembers(
-    db: Db,
-    domainId: number,
-    guids: string[],
-    reason: 'removed' | 'evicted',
-    now: number,
-  ): Promise<void> {
-    if (guids.length === 0) return;
-    await db
-      .insertInto('domain_former_members')
-      .values(guids.map((guid) => ({ domain_id: domainId, guid, at: now, reason })))
-      .onConflict((oc) => oc.columns(['domain_id', 'guid']).doUpdateSet({ at: now, reason }))
-      .execute();
-  }
-
-  /** Why a GUID is no longer a member of a domain, when it was removed or evicted. */
-  async formerMember(db: Db, domainId: number, guid: string): Promise<'removed' | 'evicted' | undefined> {
-    const row = await db
-      .selectFrom('domain_former_members')
-      .select('reason')
-      .where('domain_id', '=', domainId)
-      .where('guid', '=', guid)
-      .executeTakeFirst();
-    return row?.reason;
-  }
-
-  /** A former member joined again: it is a member like any other. */
-  async forgetFormerMember(db: Db, domainId: number, guid: string): Promise<void> {
-    await db.deleteFrom('domain_former_members').where('domain_id', '=', domainId).where('guid', '=', guid).execute();
-  }
-
-  async purgeFormerMembers(db: Db, before: number): Promise<number> {
-    const result = await db.deleteFrom('domain_former_members').where('at', '<', before).executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
-
-  async listKeys(db: Db, domainId: number): Promise<KeyRecord[]> {
-    const rows = await db
-      .selectFrom('domain_keys')
-      .selectAll()
-      .where('domain_id', '=', domainId)
-      .orderBy('version')
-      .execute();
-    return rows.map(toKey);
-  }
-
-  async addKey(db: Db, domainId: number, key: KeyRecord): Promise<void> {
-    await db
-      .insertInto('domain_keys')
-      .values({
-        domain_id: domainId,
-        version: key.version,
-        public_key: key.publicKeySpki.toString('base64'),
-        sealed_private: key.sealedPrivate,
-        certificate: key.certificate?.toString('base64') ?? null,
-        certificate_not_before: key.certificateNotBefore,
-        created_at: key.createdAt,
-      })
-      .execute();
-  }
-
-  /** Destroys key versions of a domain: their private keys are gone with their rows. */
-  async deleteKeys(db: Db, domainId: number, versions: number[]): Promise<void> {
-    if (versions.length === 0) return;
-    await db.deleteFrom('domain_keys').where('domain_id', '=', domainId).where('version', 'in', versions).execute();
-  }
-
-  /**
-   * Destroys, across all domains, the superseded key versions past their domain's key retention
-   * (a newer version was made more than key_retention_s ago); answers how many.
-   */
-  async destroyExpiredKeys(db: Db, now: number): Promise<number> {
-    const result = await db
-      .deleteFrom('domain_keys as k')
-      .where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('domain_keys as n')
-            .innerJoin('domains as d', 'd.id', 'n.domain_id')
-            .select(sql<number>`1`.as('one'))
-            .whereRef('n.domain_id', '=', 'k.domain_id')
-            .whereRef('n.version', '>', 'k.version')
-            .where('d.key_retention_s', 'is not', null)
-            .where(sql<boolean>`n.created_at + d.key_retention_s * 1000 <= ${now}`),
-        ),
-      )
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
-
-  async saveCertificate(db: Db, domainId: number, version: number, certificate: Buffer, notBefore: number) {
-    await db
-      .updateTable('domain_keys')
-      .set({ certificate: certificate.toString('base64'), certificate_not_before: notBefore })
-      .where('domain_id', '=', domainId)
-      .where('version', '=', version)
-      .execute();
-  }
-
-  async hasSeenMessage(db: Db, guid: string, mid: string, since: number): Promise<boolean> {
-    const row = await db
-      .selectFrom('seen_messages')
-      .select('seen_at')
-      .where('guid', '=', guid)
-      .where('mid', '=', mid)
-      .where('seen_at', '>=', since)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
-  /**
-   * Records a message id in one statement: a new id is inserted, an id older than the replay
-   * window is renewed, anything else (including a concurrent twin) is REQ_REPLAYED.
-   */
-  async recordMessage(db: Db, guid: string, mid: string, now: number, since: number): Promise<void> {
-    const recorded = await db
-      .insertInto('seen_messages')
-      .values({ guid, mid, seen_at: now })
-      .onConflict((oc) =>
-        oc.columns(['guid', 'mid']).doUpdateSet({ seen_at: now }).where('seen_messages.seen_at', '<', since),
-      )
-      .returning('guid')
-      .executeTakeFirst();
-    if (!recorded) throw new DomainError('REQ_REPLAYED', 'message id was seen before');
-  }
-
-  async purgeMessages(db: Db, before: number): Promise<number> {
-    const result = await db.deleteFrom('seen_messages').where('seen_at', '<', before).executeTakeFirst();
-    return Number(result.numDeletedRows);
   }
 }
 
