@@ -25,9 +25,12 @@ export interface Session {
 
 let session: Promise<Session> | undefined;
 
-/** The signed-in session (fetched once). */
+/** The signed-in session (fetched once; asked again after a failed fetch). */
 export function currentSession(): Promise<Session> {
-  session ??= call<Session>('GET', '/console/session');
+  session ??= call<Session>('GET', '/console/session').catch((error: unknown) => {
+    session = undefined;
+    throw error;
+  });
   return session;
 }
 
