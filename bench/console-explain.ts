@@ -6,7 +6,7 @@
  *     middle holds) and 50 on both domains, so that equal pages are compared;
  *   - the query plans (PostgreSQL: EXPLAIN (ANALYZE, BUFFERS); SQLite: EXPLAIN QUERY PLAN) and
  *     the direct time of the queries of a domain's page, the members list and the search by
- *     member (src/domains/admin.ts, store.ts, events.ts), in the SQL that Kysely sends for them.
+ *     member (src/domains/admin.ts, store.ts, key-rows.ts, events.ts), in the SQL that Kysely sends for them.
  *
  *   node --import tsx bench/console-explain.ts [--databases=sqlite,postgres] [--members=N]
  */

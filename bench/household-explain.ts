@@ -6,8 +6,8 @@
  *     domain's page holds at most 10 members, so `limit` 10 compares equal pages);
  *   - the query plans (PostgreSQL: EXPLAIN (ANALYZE, BUFFERS), custom and generic plans, the
  *     server naming its statements; SQLite: EXPLAIN QUERY PLAN) and the direct time of the
- *     queries of a listing and a removal (src/domains/members.ts, store.ts, events.ts), in the
- *     SQL that Kysely sends for them.
+ *     queries of a listing and a removal (src/domains/members.ts, store.ts, former-members.ts,
+ *     seen-messages.ts, events.ts), in the SQL that Kysely sends for them.
  *
  *   node --import tsx bench/household-explain.ts [--databases=sqlite,postgres] [--members=N]
  */

@@ -1,7 +1,7 @@
 /**
  * The license-server view of a domain (docs/license-servers.md): which key version new licenses
  * are bound to, which versions members still receive, and whether a rollover is pending. Read
- * only, in one query; it destroys nothing (the join and the periodic purge do, store.ts).
+ * only, in one query; it destroys nothing (the join and the periodic purge do, key-rows.ts).
  */
 import { X509Certificate } from 'node:crypto';
 import type { Kysely } from 'kysely';
